@@ -1,0 +1,135 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "orchestrator-dynamic",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "orchestrator-dynamic", targets: ["orchestrator-dynamic"]),
+        .library(name: "OrchestratorCore", targets: ["OrchestratorCore"]),
+        .library(name: "Avro", targets: ["Avro"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    ],
+    targets: [
+        // A small, general Avro binary codec driven by parsed schemas. No I/O.
+        .target(name: "Avro", swiftSettings: strictSettings),
+        // The domain: models, C1 validation, C2 tickets, C3 allocation, saga planning. No I/O.
+        .target(
+            name: "OrchestratorCore",
+            dependencies: [
+                "Avro",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.embedInCode("Schemas")],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "orchestrator-dynamic",
+            dependencies: [
+                "OrchestratorCore", "OrchestratorServer", "OrchestratorEngine", "OrchestratorStore", "SQLiteStore",
+                "OrchestratorWorker",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The system SQLite library (Debian: libsqlite3-dev).
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // A thin, safe SQLite wrapper used by the durable store.
+        .target(name: "SQLiteDB", dependencies: ["CSQLite"], swiftSettings: strictSettings),
+        // The store protocol and its records; implementations live in their own modules.
+        .target(name: "OrchestratorStore", dependencies: ["OrchestratorCore"], swiftSettings: strictSettings),
+        // The embedded default store: one SQLite file in WAL mode.
+        .target(
+            name: "SQLiteStore",
+            dependencies: ["OrchestratorStore", "OrchestratorCore", "SQLiteDB"],
+            swiftSettings: strictSettings
+        ),
+        // The durable workflow engine: command loop, dispatch, timers, outbox relay.
+        .target(
+            name: "OrchestratorEngine",
+            dependencies: [
+                "OrchestratorCore", "OrchestratorStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The REST API (Hummingbird): hive-mind paths, workflows, workers, OpenAPI, /metrics.
+        .target(
+            name: "OrchestratorHTTP",
+            dependencies: [
+                "OrchestratorCore", "OrchestratorStore", "OrchestratorEngine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.embedInCode("openapi.yaml")],
+            swiftSettings: strictSettings
+        ),
+        // Workers: task executors, in-process worker pool, the HTTP reference worker and API client.
+        .target(
+            name: "OrchestratorWorker",
+            dependencies: [
+                "OrchestratorCore", "OrchestratorEngine",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Assembles engine, store, HTTP and relays from one Configuration.
+        .target(
+            name: "OrchestratorServer",
+            dependencies: [
+                "OrchestratorCore", "OrchestratorStore", "SQLiteStore", "OrchestratorEngine", "OrchestratorHTTP",
+                "OrchestratorWorker",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "AvroTests", dependencies: ["Avro"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "OrchestratorCoreTests",
+            dependencies: ["OrchestratorCore", "Avro"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "SQLiteDBTests", dependencies: ["SQLiteDB"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "HTTPTests",
+            dependencies: [
+                "OrchestratorHTTP", "OrchestratorEngine", "OrchestratorStore", "SQLiteStore", "OrchestratorCore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "WorkerTests",
+            dependencies: ["OrchestratorWorker", "OrchestratorEngine", "OrchestratorCore", "SQLiteStore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "StoreContractTests",
+            dependencies: ["OrchestratorStore", "SQLiteStore", "OrchestratorCore"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

@@ -1,0 +1,289 @@
+import OrchestratorCore
+import OrchestratorStore
+
+extension EngineLoop {
+    func handle(_ command: EngineCommand) async {
+        switch command {
+        case .submitDecision(let decision, let reply):
+            await submit(decision, reply)
+        case .submitPlan(let plan, let start, let reply):
+            await submit(plan, start: start, reply)
+        case .operatorAction(let workflowId, let action, let reply):
+            do {
+                let (state, _) = try await transition(workflowId, action.event)
+                answer(after: state, reply)
+            } catch {
+                reply.fail(error)
+            }
+        case .poll(let request, let reply):
+            poll(request, reply)
+        case .report(let report, let reply):
+            await apply(report, reply)
+        case .registerWorker(let registration, let reply):
+            await register(registration, reply)
+        case .tick:
+            await tick()
+        case .snapshot(let workflowId, let reply):
+            do {
+                reply.succeed(try await cached(workflowId)?.state)
+            } catch {
+                reply.fail(error)
+            }
+        }
+    }
+
+    /// Answers once the batch is durable.
+    func answer<T: Sendable>(after value: T, _ reply: Reply<T>) {
+        batch.onSuccess.append { reply.succeed(value) }
+        batch.onFailure.append { reply.fail($0) }
+    }
+
+    // MARK: - Intake
+
+    func submit(_ decision: ConsolidatedDecision, _ reply: Reply<SubmitOutcome>) async {
+        do {
+            answer(after: try await accept(decision), reply)
+        } catch {
+            reply.fail(error)
+        }
+    }
+
+    /// Starts a workflow for a decision, or returns the one it already started. The outcome is
+    /// delivered after the commit when a workflow is created.
+    func accept(_ decision: ConsolidatedDecision) async throws -> SubmitOutcome {
+        guard !decision.decisionId.isEmpty else {
+            throw EngineError(.invalid, "decision_id: required field is missing or empty")
+        }
+        if let existing = try await existingWorkflow(forDecision: decision.decisionId) {
+            return existing
+        }
+        var plan = decision.cognitivePlan.plan
+        if plan == nil, case .absent = decision.cognitivePlan, !decision.planId.isEmpty {
+            plan = try await store.plan(decision.planId)
+        }
+        let workflowId = try await newWorkflowId(planId: decision.planId, decisionId: decision.decisionId)
+        var state = WorkflowStateMachine.initialState(workflowId: workflowId, decision: decision, at: now)
+        var index = WorkflowIndex()
+        let event = WorkflowEvent.decisionAccepted(.init(decision: decision, plan: plan))
+        let timed = TimedEvent(at: state.createdAt, event: event)
+        let effects: TransitionEffects
+        do {
+            effects = try machine.apply(timed, to: &state, index: &index)
+        } catch {
+            throw EngineError.from(error)
+        }
+        var all = effects
+        all.changedTickets = Set(state.tickets.indices)
+        let entry = Cached(state: state, index: index, version: 0)
+        cache[workflowId] = entry
+        record(entry, event: timed, effects: all, fired: [])
+        batch.commits[batch.commits.count - 1].decision = decision
+        cache[workflowId]!.version = 1
+        batch.newDecisions[decision.decisionId] = workflowId
+        batch.newWorkflowIds.insert(workflowId)
+        for record in state.tickets { owner[record.ticketId] = workflowId }
+        return SubmitOutcome(workflowId: workflowId, created: true, status: state.status, validation: state.validation)
+    }
+
+    func existingWorkflow(forDecision decisionId: String) async throws -> SubmitOutcome? {
+        let found: String?
+        if let id = batch.newDecisions[decisionId] {
+            found = id
+        } else {
+            found = try await store.workflowId(forDecision: decisionId)
+        }
+        guard let workflowId = found, let entry = try await cached(workflowId) else { return nil }
+        return SubmitOutcome(
+            workflowId: workflowId, created: false, status: entry.state.status, validation: entry.state.validation)
+    }
+
+    /// `orch-<plan_id>`, or `orch-<plan_id>-<decision_id>` when another decision already used it.
+    func newWorkflowId(planId: String, decisionId: String) async throws -> String {
+        let base = TicketContext.workflowId(planId: planId.isEmpty ? decisionId : planId)
+        if !batch.newWorkflowIds.contains(base), cache[base] == nil, try await !store.workflowExists(base) {
+            return base
+        }
+        return base + "-" + decisionId
+    }
+
+    func submit(_ plan: CognitivePlan, start: Bool, _ reply: Reply<SubmitOutcome?>) async {
+        do {
+            guard !plan.planId.isEmpty else { throw EngineError(.invalid, "plan_id: required field is missing or empty") }
+            try await store.savePlan(plan, receivedAt: now)
+            metrics.planReceived()
+            for workflowId in try await store.workflowsWaiting(forPlan: plan.planId) {
+                _ = try? await transition(workflowId, .planAttached(plan))
+            }
+            guard start else {
+                answer(after: SubmitOutcome?.none, reply)
+                return
+            }
+            var decision = ConsolidatedDecision(
+                decisionId: "plan-" + plan.planId, planId: plan.planId, intentId: plan.intentId,
+                finalDecision: plan.requiresApproval && plan.approvalStatus?.lowercased() != "approved"
+                    ? .reviewRequired : .approve,
+                plan: plan, createdAt: now, validUntil: plan.validUntil)
+            decision.correlationId = plan.correlationId
+            decision.traceId = plan.traceId
+            decision.spanId = plan.spanId
+            let outcome = try await accept(decision)
+            answer(after: outcome, reply)
+        } catch {
+            reply.fail(error)
+        }
+    }
+
+    /// Attaches ledger plans to workflows that were waiting for them when the process stopped.
+    func attachWaitingPlans(_ workflowIds: [String]) async {
+        for workflowId in workflowIds {
+            guard let planId = cache[workflowId]?.state.planId,
+                let plan = try? await store.plan(planId)
+            else { continue }
+            _ = try? await transition(workflowId, .planAttached(plan))
+        }
+        await commitBatch()
+    }
+
+    // MARK: - Workers
+
+    func register(_ registration: WorkerRegistration, _ reply: Reply<WorkerRecordSnapshot>) async {
+        guard !registration.workerId.isEmpty else {
+            reply.fail(EngineError(.invalid, "worker_id: required field is missing or empty"))
+            return
+        }
+        let at = now
+        let record = WorkerRecord(
+            workerId: registration.workerId, capabilities: registration.capabilities, labels: registration.labels,
+            registeredAt: workers[registration.workerId]?.registeredAt ?? at, lastSeenAt: at)
+        do {
+            try await store.saveWorker(record)
+            workers[record.workerId] = record
+            let ttl = configuration.policies.execution.leaseTtlMs
+            reply.succeed(
+                WorkerRecordSnapshot(
+                    workerId: record.workerId, capabilities: record.capabilities, leaseTtlMs: ttl,
+                    heartbeatIntervalMs: Swift.max(1, ttl / 3)))
+        } catch {
+            reply.fail(EngineError(.unavailable, "could not store the worker: \(error)"))
+        }
+    }
+
+    func poll(_ request: PollRequest, _ reply: Reply<[LeaseGrant]>) {
+        guard let worker = workers[request.workerId] else {
+            reply.fail(EngineError(.notFound, "worker \(request.workerId) is not registered"))
+            return
+        }
+        let grants = lease(for: worker, max: request.maxTickets)
+        if !grants.isEmpty || request.waitMs <= 0 {
+            answer(after: grants, reply)
+            return
+        }
+        waiters.append(
+            Waiter(request: request, capabilities: worker.capabilities, deadline: now + request.waitMs, reply: reply))
+    }
+
+    /// Leases up to `max` ready tickets to a worker (the commit follows with the batch).
+    func lease(for worker: WorkerRecord, max: Int) -> [LeaseGrant] {
+        var grants: [LeaseGrant] = []
+        let ttl = configuration.policies.execution.leaseTtlMs
+        while grants.count < max, let entry = ready.take(capabilities: worker.capabilities) {
+            guard var cachedEntry = cache.removeValue(forKey: entry.workflowId) else { continue }
+            let timed = TimedEvent(
+                at: now, event: .leased(ticketId: entry.ticketId, workerId: worker.workerId, expiresAt: now + ttl))
+            do {
+                let effects = try machine.apply(timed, to: &cachedEntry.state, index: &cachedEntry.index)
+                record(cachedEntry, event: timed, effects: effects, fired: [])
+                cachedEntry.version += 1
+                let leased = cachedEntry.state.tickets[cachedEntry.index.position[entry.ticketId]!]
+                grants.append(
+                    LeaseGrant(
+                        workflowId: entry.workflowId, ticket: leased.ticket, fencingToken: leased.leaseEpoch,
+                        leaseExpiresAt: leased.leaseExpiresAt ?? timed.at + ttl, heartbeatIntervalMs: Swift.max(1, ttl / 3)))
+            } catch {
+                logger.warning("ready ticket could not be leased", metadata: ["ticket_id": "\(entry.ticketId)"])
+            }
+            cache[entry.workflowId] = cachedEntry
+        }
+        return grants
+    }
+
+    /// Hands newly ready tickets to workers that are long-polling.
+    func serveWaiters() {
+        guard !waiters.isEmpty, !ready.isEmpty else { return }
+        var remaining: [Waiter] = []
+        for waiter in waiters {
+            guard let worker = workers[waiter.request.workerId] else {
+                waiter.reply.succeed([])
+                continue
+            }
+            let grants = ready.isEmpty ? [] : lease(for: worker, max: waiter.request.maxTickets)
+            if grants.isEmpty {
+                remaining.append(waiter)
+            } else {
+                answer(after: grants, waiter.reply)
+            }
+        }
+        waiters = remaining
+    }
+
+    // MARK: - Reports
+
+    func apply(_ report: TicketReport, _ reply: Reply<TicketRecord>) async {
+        do {
+            guard let workflowId = try await workflowOf(ticket: report.ticketId) else {
+                throw EngineError(.notFound, "no ticket \(report.ticketId)")
+            }
+            let event: WorkflowEvent
+            switch report.kind {
+            case .heartbeat:
+                guard let token = report.fencingToken else {
+                    throw EngineError(.invalid, "fencing_token: required for a heartbeat")
+                }
+                event = .heartbeat(
+                    ticketId: report.ticketId, leaseEpoch: token,
+                    expiresAt: now + configuration.policies.execution.leaseTtlMs)
+            case .completed(let result):
+                event = .completed(ticketId: report.ticketId, leaseEpoch: report.fencingToken, result: result)
+            case .failed(let error, let retryable, let result):
+                event = .failed(
+                    ticketId: report.ticketId, leaseEpoch: report.fencingToken, error: error, retryable: retryable,
+                    result: result)
+            }
+            let (state, _) = try await transition(workflowId, event)
+            guard let i = state.index(of: report.ticketId) else {
+                throw EngineError(.notFound, "no ticket \(report.ticketId)")
+            }
+            answer(after: state.tickets[i], reply)
+        } catch {
+            reply.fail(error)
+        }
+    }
+
+    func workflowOf(ticket ticketId: String) async throws -> String? {
+        if let id = owner[ticketId] { return id }
+        return try await store.ticket(ticketId)?.workflowId
+    }
+
+    // MARK: - Time
+
+    func tick() async {
+        let at = now
+        for spec in timers.due(at: at, limit: configuration.maxBatch) where cache[spec.workflowId] != nil {
+            do {
+                try await transition(spec.workflowId, spec.event, fired: [spec.key])
+            } catch {
+                logger.debug("timer ignored", metadata: ["timer": "\(spec.key)", "reason": "\(error)"])
+            }
+        }
+        guard !waiters.isEmpty else { return }
+        var remaining: [Waiter] = []
+        for waiter in waiters {
+            if waiter.deadline <= at {
+                waiter.reply.succeed([])
+            } else {
+                remaining.append(waiter)
+            }
+        }
+        waiters = remaining
+    }
+}

@@ -1,0 +1,103 @@
+import Metrics
+import OrchestratorCore
+
+/// The contract's `orchestration_*` metrics, fed from the engine's transitions.
+struct EngineMetrics: Sendable {
+    func setActive(_ count: Int) {
+        Gauge(label: "orchestration_workflows_active").record(count)
+    }
+
+    func planReceived() {
+        Counter(label: "orchestration_plans_received_total").increment()
+    }
+
+    /// Derives every metric from one applied event and its effects.
+    func observe(event: WorkflowEvent, state: WorkflowState, effects: TransitionEffects) {
+        let band = state.riskBand?.rawValue ?? "unknown"
+        switch event {
+        case .decisionAccepted, .planAttached:
+            if let report = state.validation {
+                Counter(
+                    label: "orchestration_plan_validations_total", dimensions: [("result", report.isValid ? "valid" : "invalid")]
+                ).increment()
+                if !report.cycles.isEmpty {
+                    Counter(label: "orchestration_dag_cycles_detected_total").increment(by: report.cycles.count)
+                }
+            }
+            if state.status != .WAITING_FOR_PLAN {
+                Counter(
+                    label: "orchestration_workflows_started_total",
+                    dimensions: [("status", state.status.rawValue), ("risk_band", band)]
+                ).increment()
+            }
+            for record in state.tickets {
+                Counter(
+                    label: "orchestration_tickets_generated_total",
+                    dimensions: [
+                        ("task_type", record.ticket.taskType.rawValue), ("risk_band", band),
+                        ("priority", record.ticket.priority.rawValue),
+                    ]
+                ).increment()
+            }
+        case .leased:
+            Counter(label: "orchestration_resource_allocations_total", dimensions: [("status", "leased")]).increment()
+        case .completed(let ticketId, _, _), .failed(let ticketId, _, _, _, _):
+            if let i = state.index(of: ticketId) {
+                let record = state.tickets[i]
+                if record.phase.isTerminal {
+                    Counter(
+                        label: "orchestration_tickets_completed_total",
+                        dimensions: [("status", record.ticket.status.rawValue), ("task_type", record.ticket.taskType.rawValue)]
+                    ).increment()
+                } else if record.phase == .RETRY_WAIT {
+                    Counter(
+                        label: "orchestration_retries_total",
+                        dimensions: [
+                            ("task_type", record.ticket.taskType.rawValue),
+                            ("retry_attempt", String(record.ticket.retryCount)),
+                        ]
+                    ).increment()
+                }
+            }
+        case .leaseExpired:
+            Counter(label: "orchestration_self_healing_triggered_total").increment()
+        default:
+            break
+        }
+        if !effects.released.isEmpty {
+            Counter(label: "orchestration_tickets_published_total", dimensions: [("status", "PENDING")])
+                .increment(by: effects.released.count)
+        }
+        for incident in effects.incidents {
+            if incident.incidentType == .SLA_VIOLATION {
+                let type = incident.affectedTickets.first.flatMap { state.index(of: $0) }.map {
+                    state.tickets[$0].ticket.taskType.rawValue
+                } ?? "unknown"
+                Counter(
+                    label: "orchestration_sla_violations_total", dimensions: [("risk_band", band), ("task_type", type)]
+                ).increment()
+            }
+        }
+        if effects.finished {
+            Counter(
+                label: "orchestration_workflows_completed_total",
+                dimensions: [("status", state.status.rawValue), ("risk_band", band)]
+            ).increment()
+            Counter(label: "orchestration_results_consolidated_total").increment()
+            if let duration = state.metrics?.durationMs {
+                Recorder(
+                    label: "orchestration_workflow_duration_seconds",
+                    dimensions: [("status", state.status.rawValue), ("risk_band", band)], aggregate: true
+                ).record(Double(duration) / 1000)
+            }
+        }
+        let compensations = effects.released.filter { id in
+            state.index(of: id).map { state.tickets[$0].isCompensation && state.tickets[$0].ticket.retryCount == 0 }
+                ?? false
+        }
+        if !compensations.isEmpty {
+            Counter(label: "orchestration_compensations_triggered_total", dimensions: [("reason", "ticket_failed")])
+                .increment(by: compensations.count)
+        }
+    }
+}

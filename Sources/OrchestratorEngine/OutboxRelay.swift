@@ -1,0 +1,58 @@
+import Logging
+import Metrics
+import OrchestratorCore
+import OrchestratorStore
+
+/// Moves committed outbox messages to the sinks, in order, and removes them from the outbox once
+/// every sink has them. A failing sink leaves the messages in the outbox and is retried with
+/// backoff: nothing is lost while a destination is down.
+final class OutboxRelay: Sendable {
+    let store: any WorkflowStore
+    let sinks: [any OutboxSink]
+    let batchSize: Int
+    let logger: Logger
+
+    init(store: any WorkflowStore, sinks: [any OutboxSink], batchSize: Int, logger: Logger) {
+        self.store = store
+        self.sinks = sinks
+        self.batchSize = batchSize
+        self.logger = logger
+    }
+
+    /// Relays until cancelled or until `signal` finishes; wakes on `signal`.
+    func run(signal: AsyncStream<Void>) async {
+        var wakeups = signal.makeAsyncIterator()
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                let moved = try await relayAll()
+                failures = 0
+                // Every commit that writes outbox rows signals; with nothing moved, wait for one.
+                if moved == 0, await wakeups.next() == nil { return }
+            } catch {
+                failures += 1
+                Counter(label: "orchestration_telemetry_buffered_total").increment()
+                logger.warning("outbox relay failed; will retry", metadata: ["error": "\(error)", "attempt": "\(failures)"])
+                try? await Task.sleep(for: .milliseconds(min(5_000, 100 << min(failures, 6))))
+            }
+        }
+    }
+
+    /// Relays everything pending; returns how many messages moved.
+    @discardableResult
+    func relayAll() async throws -> Int {
+        var moved = 0
+        while true {
+            let batch = try await store.outbox(after: 0, limit: batchSize)
+            guard let last = batch.last else { return moved }
+            for sink in sinks { try await sink.deliver(batch) }
+            try await store.acknowledgeOutbox(through: last.sequence)
+            moved += batch.count
+            let telemetry = batch.filter { $0.message.topic == .telemetryEvents || $0.message.topic == .telemetryFrames }
+            if !telemetry.isEmpty {
+                Counter(label: "orchestration_telemetry_published_total").increment(by: telemetry.count)
+            }
+            Counter(label: "orchestration_outbox_relayed_total").increment(by: batch.count)
+        }
+    }
+}

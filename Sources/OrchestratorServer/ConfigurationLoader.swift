@@ -1,0 +1,117 @@
+import Foundation
+import OrchestratorCore
+
+/// Reads configuration: documented defaults, overridden by an optional JSON file (snake_case
+/// keys, unknown keys rejected), then by environment variables, then by flags.
+public enum ConfigurationLoader {
+    /// Environment variables understood, and the key each sets.
+    public static let environment: [(name: String, description: String)] = [
+        ("ORCHESTRATOR_CONFIG", "JSON configuration file"),
+        ("ORCHESTRATOR_HOST", "http.host"),
+        ("ORCHESTRATOR_PORT", "http.port"),
+        ("ORCHESTRATOR_METRICS_PORT", "http.metrics_port (0 disables)"),
+        ("ORCHESTRATOR_DATA_DIR", "storage.data_dir"),
+        ("ORCHESTRATOR_DATABASE_URL", "storage.database_url"),
+        ("ORCHESTRATOR_OUTBOX_DIR", "outbox.directory"),
+        ("ORCHESTRATOR_LOG_LEVEL", "log_level"),
+        ("KAFKA_TICKETS_TOPIC", "outbox.topics.tickets"),
+    ]
+
+    /// Loads the file named by `path` (or `ORCHESTRATOR_CONFIG`) over the defaults, then applies
+    /// the environment.
+    public static func load(path: String?, environment env: [String: String] = ProcessInfo.processInfo.environment)
+        throws -> ServerConfiguration
+    {
+        var configuration = ServerConfiguration()
+        if let file = path ?? env["ORCHESTRATOR_CONFIG"], !file.isEmpty {
+            let data: Data
+            do {
+                data = try Data(contentsOf: URL(fileURLWithPath: file))
+            } catch {
+                throw ConfigurationError("cannot read configuration file \(file): \(error.localizedDescription)")
+            }
+            configuration = try merged(overrides: data, source: file, defaults: configuration)
+        }
+        if let value = env["ORCHESTRATOR_HOST"] { configuration.http.host = value }
+        if let value = env["ORCHESTRATOR_PORT"] { configuration.http.port = try int(value, "ORCHESTRATOR_PORT") }
+        if let value = env["ORCHESTRATOR_METRICS_PORT"] {
+            configuration.http.metricsPort = try int(value, "ORCHESTRATOR_METRICS_PORT")
+        }
+        if let value = env["ORCHESTRATOR_DATA_DIR"] { configuration.storage.dataDir = value }
+        if let value = env["ORCHESTRATOR_DATABASE_URL"] { configuration.storage.databaseURL = value }
+        if let value = env["ORCHESTRATOR_OUTBOX_DIR"] { configuration.outbox.directory = value }
+        if let value = env["ORCHESTRATOR_LOG_LEVEL"] { configuration.logLevel = value }
+        if let value = env["KAFKA_TICKETS_TOPIC"] { configuration.outbox.topics.tickets = value }
+        return configuration
+    }
+
+    static func int(_ text: String, _ name: String) throws -> Int {
+        guard let value = Int(text) else { throw ConfigurationError("\(name) must be an integer, got \"\(text)\"") }
+        return value
+    }
+
+    /// Decodes `overrides` (JSON, snake_case) over `defaults`: keys left out keep their defaults;
+    /// unknown keys are an error naming them.
+    public static func merged<T: Codable>(overrides data: Data, source: String, defaults: T) throws -> T {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        guard let base = try JSONSerialization.jsonObject(with: encoder.encode(defaults)) as? [String: Any] else {
+            throw ConfigurationError("internal: defaults are not an object")
+        }
+        let parsed: Any
+        do {
+            parsed = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw ConfigurationError("configuration file \(source) is not valid JSON")
+        }
+        guard let overrides = parsed as? [String: Any] else {
+            throw ConfigurationError("configuration file \(source) must hold a JSON object")
+        }
+        var unknown: [String] = []
+        let combined = merge(base, overrides, path: "", unknown: &unknown)
+        if !unknown.isEmpty {
+            throw ConfigurationError(
+                "configuration file \(source): unknown key(s) \(unknown.sorted().joined(separator: ", "))")
+        }
+        do {
+            return try decoder.decode(T.self, from: JSONSerialization.data(withJSONObject: combined))
+        } catch {
+            throw ConfigurationError("configuration file \(source): \(describe(error))")
+        }
+    }
+
+    private static func merge(
+        _ base: [String: Any], _ overrides: [String: Any], path: String, unknown: inout [String]
+    ) -> [String: Any] {
+        var result = base
+        for (key, value) in overrides {
+            let keyPath = path.isEmpty ? key : path + "." + key
+            // Optional keys absent from the encoded defaults (nil) are accepted as given.
+            guard let existing = base[key] else {
+                if optionalKeys.contains(keyPath) {
+                    result[key] = value
+                } else {
+                    unknown.append(keyPath)
+                }
+                continue
+            }
+            if let nestedBase = existing as? [String: Any], let nested = value as? [String: Any] {
+                result[key] = merge(nestedBase, nested, path: keyPath, unknown: &unknown)
+            } else {
+                result[key] = value
+            }
+        }
+        return result
+    }
+
+    /// Keys whose default is nil (so they do not appear in the encoded defaults).
+    static let optionalKeys: Set<String> = ["storage.database_url", "outbox.directory"]
+}
+
+/// A configuration problem, reported before anything starts.
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,62 @@
+import OrchestratorCore
+import OrchestratorEngine
+
+/// Everything `serve` and `run` need, in one value. Read by ``ConfigurationLoader`` from
+/// defaults, an optional JSON file, environment variables and flags (in that order of
+/// precedence, later wins). Documented in docs/CONFIGURATION.md.
+public struct ServerConfiguration: Sendable, Equatable, Codable {
+    public var http = HTTP()
+    public var storage = Storage()
+    public var outbox = Outbox()
+    public var engine = EngineConfiguration()
+    public var logLevel: String = "info"
+
+    public init() {}
+
+    public struct HTTP: Sendable, Equatable, Codable {
+        public var host: String = "0.0.0.0"
+        /// The API port (the hive-mind's services call 8000).
+        public var port: Int = 8000
+        /// A second listener serving only `/metrics`; 0 disables it.
+        public var metricsPort: Int = 9090
+        /// Largest accepted request body for decisions and plans.
+        public var maxBodyBytes: Int = 16 * 1024 * 1024
+        /// Largest accepted request body on worker endpoints.
+        public var maxWorkerBodyBytes: Int = 1024 * 1024
+        public init() {}
+    }
+
+    public struct Storage: Sendable, Equatable, Codable {
+        /// Directory holding the SQLite file, the lock file and (by default) the outbox files.
+        public var dataDir: String = "./data"
+        /// `sqlite:PATH` (default: `<data_dir>/orchestrator.sqlite`) or, in a later release,
+        /// `postgres://…`.
+        public var databaseURL: String?
+        /// SQLite `synchronous` pragma: NORMAL survives process crashes, FULL also power loss.
+        public var sqliteSynchronous: String = "NORMAL"
+        public init() {}
+    }
+
+    public struct Outbox: Sendable, Equatable, Codable {
+        /// Directory of the JSON-lines topic files (default: `<data_dir>/outbox`); empty disables them.
+        public var directory: String?
+        public var topics = TopicNames()
+        public init() {}
+    }
+
+    /// The SQLite path selected by the configuration.
+    public var sqlitePath: String {
+        if let url = storage.databaseURL, url.hasPrefix("sqlite:") {
+            var path = String(url.dropFirst("sqlite:".count))
+            if path.hasPrefix("//") { path = String(path.dropFirst(2)) }
+            return path
+        }
+        return storage.dataDir + "/orchestrator.sqlite"
+    }
+
+    /// The outbox directory selected by the configuration, `nil` when disabled.
+    public var outboxDirectory: String? {
+        guard let directory = outbox.directory else { return storage.dataDir + "/outbox" }
+        return directory.isEmpty ? nil : directory
+    }
+}

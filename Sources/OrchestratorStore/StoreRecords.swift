@@ -1,0 +1,218 @@
+import OrchestratorCore
+
+/// A workflow as stored: its state and optimistic-concurrency version.
+public struct StoredWorkflow: Sendable {
+    public var state: WorkflowState
+    public var version: Int64
+    public init(state: WorkflowState, version: Int64) {
+        self.state = state
+        self.version = version
+    }
+}
+
+/// One transition to persist.
+public struct WorkflowCommit: Sendable {
+    /// The state after the transition.
+    public var state: WorkflowState
+    /// The version read before the transition (0 for a new workflow); the stored version becomes
+    /// `expectedVersion + 1`.
+    public var expectedVersion: Int64
+    /// Positions of the tickets to write (all of them for a new workflow).
+    public var changedTickets: Set<Int>
+    /// The decision, for a new workflow.
+    public var decision: ConsolidatedDecision?
+    /// The event applied, appended to the history as entry number `state.eventCount`.
+    public var event: TimedEvent
+    public var timers: [TimerChange]
+    public var outbox: [OutboxMessage]
+    public var incidents: [OrchestrationIncident]
+    /// A C1 result to audit.
+    public var audit: ValidationReport?
+    /// Timers that fired and are consumed by this commit (deleted unless rescheduled).
+    public var firedTimers: [String]
+
+    public init(
+        state: WorkflowState, expectedVersion: Int64, changedTickets: Set<Int>, decision: ConsolidatedDecision? = nil,
+        event: TimedEvent, timers: [TimerChange] = [], outbox: [OutboxMessage] = [],
+        incidents: [OrchestrationIncident] = [], audit: ValidationReport? = nil, firedTimers: [String] = []
+    ) {
+        self.state = state
+        self.expectedVersion = expectedVersion
+        self.changedTickets = changedTickets
+        self.decision = decision
+        self.event = event
+        self.timers = timers
+        self.outbox = outbox
+        self.incidents = incidents
+        self.audit = audit
+        self.firedTimers = firedTimers
+    }
+}
+
+/// One history entry.
+public struct HistoryEntry: Sendable, Equatable, Codable {
+    public var sequence: Int
+    public var event: TimedEvent
+    public init(sequence: Int, event: TimedEvent) {
+        self.sequence = sequence
+        self.event = event
+    }
+}
+
+/// An outbox row.
+public struct StoredOutboxMessage: Sendable, Equatable {
+    public var sequence: Int64
+    public var message: OutboxMessage
+    public init(sequence: Int64, message: OutboxMessage) {
+        self.sequence = sequence
+        self.message = message
+    }
+}
+
+/// Filters for listing workflows.
+public struct WorkflowFilter: Sendable, Equatable {
+    public var status: WorkflowStatus?
+    public var planId: String?
+    public var decisionId: String?
+    public var limit: Int
+    public var offset: Int
+    public init(
+        status: WorkflowStatus? = nil, planId: String? = nil, decisionId: String? = nil, limit: Int = 50,
+        offset: Int = 0
+    ) {
+        self.status = status
+        self.planId = planId
+        self.decisionId = decisionId
+        self.limit = limit
+        self.offset = offset
+    }
+}
+
+/// A workflow in a listing.
+public struct WorkflowSummary: Sendable, Equatable, Codable {
+    public var workflowId: String
+    public var decisionId: String
+    public var planId: String
+    public var status: WorkflowStatus
+    public var riskBand: RiskBand?
+    public var ticketCount: Int
+    public var createdAt: EpochMillis
+    public var updatedAt: EpochMillis
+    public var completedAt: EpochMillis?
+
+    public init(_ state: WorkflowState) {
+        workflowId = state.workflowId
+        decisionId = state.decisionId
+        planId = state.planId
+        status = state.status
+        riskBand = state.riskBand
+        ticketCount = state.tickets.count
+        createdAt = state.createdAt
+        updatedAt = state.updatedAt
+        completedAt = state.completedAt
+    }
+
+    public init(
+        workflowId: String, decisionId: String, planId: String, status: WorkflowStatus, riskBand: RiskBand?,
+        ticketCount: Int, createdAt: EpochMillis, updatedAt: EpochMillis, completedAt: EpochMillis?
+    ) {
+        self.workflowId = workflowId
+        self.decisionId = decisionId
+        self.planId = planId
+        self.status = status
+        self.riskBand = riskBand
+        self.ticketCount = ticketCount
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.completedAt = completedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case workflowId = "workflow_id"
+        case decisionId = "decision_id"
+        case planId = "plan_id"
+        case status
+        case riskBand = "risk_band"
+        case ticketCount = "ticket_count"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+        case completedAt = "completed_at"
+    }
+}
+
+/// Filters for listing incidents.
+public struct IncidentFilter: Sendable, Equatable {
+    public var workflowId: String?
+    public var type: IncidentType?
+    public var limit: Int
+    public var offset: Int
+    public init(workflowId: String? = nil, type: IncidentType? = nil, limit: Int = 100, offset: Int = 0) {
+        self.workflowId = workflowId
+        self.type = type
+        self.limit = limit
+        self.offset = offset
+    }
+}
+
+/// A stored C1 result.
+public struct AuditRecord: Sendable, Equatable, Codable {
+    public var workflowId: String
+    public var decisionId: String
+    public var planId: String
+    public var report: ValidationReport
+    public init(workflowId: String, decisionId: String, planId: String, report: ValidationReport) {
+        self.workflowId = workflowId
+        self.decisionId = decisionId
+        self.planId = planId
+        self.report = report
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case workflowId = "workflow_id"
+        case decisionId = "decision_id"
+        case planId = "plan_id"
+        case report
+    }
+}
+
+/// A registered worker.
+public struct WorkerRecord: Sendable, Equatable, Codable {
+    public var workerId: String
+    public var capabilities: [String]
+    public var labels: [String: String]
+    public var registeredAt: EpochMillis
+    public var lastSeenAt: EpochMillis
+    public init(
+        workerId: String, capabilities: [String], labels: [String: String] = [:], registeredAt: EpochMillis,
+        lastSeenAt: EpochMillis
+    ) {
+        self.workerId = workerId
+        self.capabilities = capabilities
+        self.labels = labels
+        self.registeredAt = registeredAt
+        self.lastSeenAt = lastSeenAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case workerId = "worker_id"
+        case capabilities, labels
+        case registeredAt = "registered_at"
+        case lastSeenAt = "last_seen_at"
+    }
+}
+
+/// Store failures the engine handles.
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    case versionConflict(workflowId: String)
+    case duplicateDecision(decisionId: String, workflowId: String)
+    case corrupt(String)
+
+    public var description: String {
+        switch self {
+        case .versionConflict(let id): return "workflow \(id) was changed concurrently"
+        case .duplicateDecision(let decisionId, let workflowId):
+            return "decision \(decisionId) already started workflow \(workflowId)"
+        case .corrupt(let message): return "stored data cannot be read: \(message)"
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import OrchestratorCore
+
+/// Durable storage of the orchestrator. Every workflow transition is written by ``commit(_:)`` in
+/// one transaction together with its history entry, timer changes, outbox messages, incidents and
+/// audit record; nothing is ever half-written.
+///
+/// Implementations: SQLite (embedded default, single node) and, later, PostgreSQL (several
+/// replicas: optimistic `version` checks on workflows, leases with fencing tokens, claiming with
+/// `FOR UPDATE SKIP LOCKED`). The semantics below are what both must provide; the store contract
+/// test suite checks them.
+public protocol WorkflowStore: Sendable {
+    /// Applies pending schema migrations; returns the versions applied.
+    func migrate() async throws -> [Int]
+
+    // MARK: Workflows
+
+    /// Writes a batch of workflow commits in ONE transaction (group commit). Each commit's
+    /// `expectedVersion` must match the stored version (0 for a new workflow), else the whole
+    /// batch fails with ``StoreError/versionConflict(workflowId:)`` and nothing is written.
+    /// A new workflow whose decision id is already taken fails with
+    /// ``StoreError/duplicateDecision(decisionId:workflowId:)``.
+    func commit(_ commits: [WorkflowCommit]) async throws
+
+    /// A workflow's state and version.
+    func workflow(_ workflowId: String) async throws -> StoredWorkflow?
+
+    /// The workflow started by a decision, if any.
+    func workflowId(forDecision decisionId: String) async throws -> String?
+
+    /// Whether a workflow id is taken.
+    func workflowExists(_ workflowId: String) async throws -> Bool
+
+    /// Every workflow that is not terminal, with its state (loaded at start-up).
+    func activeWorkflows() async throws -> [StoredWorkflow]
+
+    /// Workflow summaries, newest first.
+    func listWorkflows(_ filter: WorkflowFilter) async throws -> [WorkflowSummary]
+
+    /// Ids of workflows waiting for a plan.
+    func workflowsWaiting(forPlan planId: String) async throws -> [String]
+
+    /// The decision a workflow was started from.
+    func decision(ofWorkflow workflowId: String) async throws -> ConsolidatedDecision?
+
+    /// History entries of a workflow in order, starting after sequence `after`.
+    func history(_ workflowId: String, after: Int, limit: Int) async throws -> [HistoryEntry]
+
+    // MARK: Tickets (read side)
+
+    /// A ticket and the workflow it belongs to.
+    func ticket(_ ticketId: String) async throws -> (workflowId: String, record: TicketRecord)?
+
+    /// A plan's tickets in order, optionally filtered by wire status.
+    func tickets(planId: String, status: TicketStatus?, limit: Int, offset: Int) async throws -> [TicketRecord]
+
+    // MARK: Plan ledger
+
+    /// Keeps a plan by `plan_id` (the latest version wins); returns whether it was new.
+    @discardableResult
+    func savePlan(_ plan: CognitivePlan, receivedAt: EpochMillis) async throws -> Bool
+
+    /// A plan from the ledger.
+    func plan(_ planId: String) async throws -> CognitivePlan?
+
+    // MARK: Timers
+
+    /// Every pending timer (loaded at start-up).
+    func timers() async throws -> [TimerSpec]
+
+    // MARK: Outbox
+
+    /// Undelivered outbox messages in order, after sequence `after`.
+    func outbox(after: Int64, limit: Int) async throws -> [StoredOutboxMessage]
+
+    /// Removes delivered messages up to and including `sequence`.
+    func acknowledgeOutbox(through sequence: Int64) async throws
+
+    /// Number of undelivered messages.
+    func outboxCount() async throws -> Int
+
+    // MARK: Incidents, audit, workers
+
+    func incidents(_ filter: IncidentFilter) async throws -> [OrchestrationIncident]
+
+    /// The C1 audit records of a workflow.
+    func audits(_ workflowId: String) async throws -> [AuditRecord]
+
+    func saveWorker(_ worker: WorkerRecord) async throws
+    func workers() async throws -> [WorkerRecord]
+
+    /// Counts by workflow status (for metrics and `/api/v1/flow-c/status`).
+    func workflowCounts() async throws -> [WorkflowStatus: Int]
+
+    /// Durations (ms) of finished workflows, most recent first, for latency figures.
+    func recentDurations(limit: Int) async throws -> [Int64]
+
+    /// A cheap round trip to the database (readiness).
+    func ping() async throws
+}

@@ -1,0 +1,89 @@
+import Foundation
+import OrchestratorCore
+import OrchestratorStore
+import SQLiteDB
+
+/// The embedded default ``WorkflowStore``: one SQLite file in WAL mode.
+///
+/// The store owns exactly one `SQLiteConnection`. The connection is not thread-safe (it is opened
+/// without SQLite's own mutex); the actor serialises every access to it, so one store instance
+/// may be shared freely between tasks. Several instances, also in other processes, may open the
+/// same file: WAL lets readers proceed while one writer writes, and every write transaction is
+/// `BEGIN IMMEDIATE`, so writers queue on the busy timeout instead of failing half-way.
+///
+/// Call ``migrate()`` once after opening, before any other call.
+public actor SQLiteWorkflowStore: WorkflowStore {
+    /// The database file.
+    public nonisolated let path: String
+
+    let connection: SQLiteConnection
+    /// Reused for every row: creating coders per call costs more than the encoding of a small value.
+    let encoder: JSONEncoder
+    let decoder = JSONDecoder()
+
+    /// Opens (creating if needed) the database file at `path` in WAL mode.
+    ///
+    /// - Parameters:
+    ///   - path: The database file.
+    ///   - synchronous: `PRAGMA synchronous`. With WAL, `NORMAL` (the default) keeps every committed
+    ///     transaction across a process crash; `FULL` also across a power loss, at the cost of an
+    ///     `fsync` per commit.
+    /// - Throws: `SQLiteError` when the file cannot be opened or configured.
+    public init(path: String, synchronous: String = "NORMAL") throws {
+        self.path = path
+        connection = try SQLiteConnection(
+            path: path,
+            options: SQLiteConnection.Options(journalMode: "WAL", synchronous: synchronous)
+        )
+        encoder = JSONEncoder()
+        // Stored JSON is read back by this store only: no key sorting, which costs time on the hot path.
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+    }
+
+    /// Applies the pending migrations of ``SQLiteSchema``; returns the versions applied.
+    public func migrate() throws -> [Int] {
+        try SQLiteMigrator.migrate(connection, SQLiteSchema.migrations)
+    }
+
+    /// A cheap round trip to the database.
+    public func ping() throws {
+        _ = try connection.scalarInt64("SELECT 1")
+    }
+
+    /// Closes the connection; later calls throw. Also done when the store is released.
+    public func close() {
+        connection.close()
+    }
+}
+
+// MARK: - JSON columns
+
+extension SQLiteWorkflowStore {
+    /// The JSON text of `value`.
+    func json<T: Encodable>(_ value: T) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// Decodes a JSON column; a value that cannot be read is reported as ``StoreError/corrupt(_:)``
+    /// naming the table and the row's key.
+    func decode<T: Decodable>(_ type: T.Type, _ text: String, table: String, key: String) throws -> T {
+        do {
+            return try decoder.decode(type, from: Data(text.utf8))
+        } catch {
+            throw StoreError.corrupt("\(table) row '\(key)' does not hold a readable \(T.self): \(error)")
+        }
+    }
+
+    /// Parses an enumerated column; an unknown value is reported as ``StoreError/corrupt(_:)``.
+    func parse<T: RawRepresentable>(
+        _ type: T.Type,
+        _ text: String,
+        table: String,
+        key: String
+    ) throws -> T where T.RawValue == String {
+        guard let value = T(rawValue: text) else {
+            throw StoreError.corrupt("\(table) row '\(key)' holds the unknown \(T.self) '\(text)'")
+        }
+        return value
+    }
+}

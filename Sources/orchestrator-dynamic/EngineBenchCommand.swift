@@ -1,0 +1,140 @@
+import ArgumentParser
+import Foundation
+import Logging
+import OrchestratorCore
+import OrchestratorEngine
+import OrchestratorServer
+import OrchestratorStore
+import OrchestratorWorker
+import ServiceLifecycle
+
+/// `bench engine`: the end-to-end workload of docs/BENCH-WORKLOAD.md on a real SQLite file.
+struct EngineBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine",
+        abstract: "End-to-end throughput, latency and scale of the engine (docs/BENCH-WORKLOAD.md)."
+    )
+
+    enum WorkerMode: String, ExpressibleByArgument, CaseIterable {
+        case inProcess = "in-process"
+        case http
+    }
+
+    @Option(help: "Where workers run: in-process, or http (a separate `worker` process over the REST API).")
+    var workers: WorkerMode = .inProcess
+
+    @Option(help: "Concurrent workers.")
+    var concurrency: Int = 16
+
+    @Option(help: "Plans in measurement A.")
+    var plans: Int = 200
+
+    @Option(help: "Runs in measurement B.")
+    var latencyRuns: Int = 30
+
+    @Option(help: "Tasks of the scale plans in measurement C.")
+    var scaleTasks: Int = 1000
+
+    @Option(help: "Work per task: 0 = no-op, otherwise a sleep of this many milliseconds.")
+    var taskMs: Int = 0
+
+    @Option(help: "Base seed.")
+    var seed: UInt64 = 42
+
+    @Option(help: "HTTP port for --workers http.")
+    var port: Int = 18080
+
+    @Option(help: "Data directory (default: a new temporary directory).")
+    var dataDir: String?
+
+    @Option(help: "Also write the figures as JSON to this file.")
+    var json: String?
+
+    @Option(help: "Which measurements to run, comma-separated: A,B,C.")
+    var only: String = "A,B,C"
+
+    func run() async throws {
+        var configuration = ServerConfiguration()
+        configuration.storage.dataDir =
+            dataDir ?? (NSTemporaryDirectory() + "orchestrator-bench-" + UUID().uuidString.prefix(8))
+        configuration.http.port = port
+        configuration.http.host = "127.0.0.1"
+        configuration.http.metricsPort = 0
+        configuration.engine.policies.validation.maxTasks = max(configuration.engine.policies.validation.maxTasks, scaleTasks)
+        let logger = Logs.make("bench", level: "warning")
+        let server = try OrchestratorServer(configuration: configuration, logger: logger, serveHTTP: workers == .http)
+        let group = ServiceGroup(
+            configuration: .init(services: server.services.map { .init(service: $0) }, logger: logger))
+        let runner = BenchRunner(engine: server.engine, seed: seed, taskMs: taskMs)
+        var report = BenchReport(
+            workers: workers.rawValue, concurrency: concurrency, taskMs: taskMs,
+            database: configuration.sqlitePath, machine: BenchReport.machineDescription())
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            while !server.engine.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+            var workerProcess: Process?
+            if workers == .inProcess {
+                let pool = InProcessWorkerPool(
+                    engine: server.engine, size: concurrency, capabilities: ["*"],
+                    executor: ReferenceExecutor(options: ExecutorOptions(allowShell: false, simulationScale: 0)),
+                    idPrefix: "bench", logger: logger)
+                tasks.addTask { await pool.run() }
+            } else {
+                workerProcess = try Self.startWorkerProcess(port: port, concurrency: concurrency)
+            }
+            let parts = Set(only.uppercased().split(separator: ",").map(String.init))
+            if parts.contains("A") {
+                report.throughput = try await runner.throughput(plans: plans)
+                print(report.throughput!.line)
+            }
+            if parts.contains("B") {
+                report.latency = try await runner.latency(runs: latencyRuns)
+                print(report.latency!.line)
+            }
+            if parts.contains("C") {
+                for shape in BenchWorkload.Shape.allCases {
+                    let scale = try await runner.scale(shape: shape, tasks: scaleTasks)
+                    report.scale.append(scale)
+                    print(scale.line)
+                }
+            }
+            report.serverPeakRSSMiB = Double(ResourceUsage.peakResidentBytes()) / 1_048_576
+            if let process = workerProcess {
+                report.workerPeakRSSMiB = Self.peakRSS(pid: process.processIdentifier)
+                process.terminate()
+                process.waitUntilExit()
+            }
+            await group.triggerGracefulShutdown()
+            tasks.cancelAll()
+        }
+        print(report.table())
+        if let json {
+            try WireJSON.encode(report, pretty: true).write(to: URL(fileURLWithPath: json))
+            print("figures written to \(json)")
+        }
+    }
+
+    static func startWorkerProcess(port: Int, concurrency: Int) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+        if !FileManager.default.isExecutableFile(atPath: process.executableURL!.path) {
+            process.executableURL = Bundle.main.executableURL
+        }
+        process.arguments = [
+            "worker", "--url", "http://127.0.0.1:\(port)", "--concurrency", String(concurrency),
+            "--simulation-scale", "0", "--worker-id", "bench-http", "--log-level", "warning",
+        ]
+        try process.run()
+        return process
+    }
+
+    /// VmHWM of a live process, in MiB.
+    static func peakRSS(pid: Int32) -> Double? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let digits = line.split(separator: " ").compactMap { Double($0) }.first
+            return digits.map { $0 / 1024 }
+        }
+        return nil
+    }
+}

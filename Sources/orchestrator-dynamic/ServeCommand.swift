@@ -1,0 +1,39 @@
+import ArgumentParser
+import Logging
+import OrchestratorServer
+import ServiceLifecycle
+
+/// `serve`: the orchestrator server on the embedded default (SQLite).
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the orchestrator: REST API, engine, timers and outbox relay on a SQLite file."
+    )
+
+    @OptionGroup var options: ServerOptions
+
+    func run() async throws {
+        let configuration: ServerConfiguration
+        let server: OrchestratorServer
+        let logger: Logger
+        do {
+            configuration = try options.configuration()
+            logger = Logs.make("orchestrator-dynamic", level: configuration.logLevel)
+            server = try OrchestratorServer(configuration: configuration, logger: logger)
+        } catch {
+            warn("error: \(error)")
+            throw ExitCode(2)
+        }
+        logger.info(
+            "orchestrator-dynamic serving",
+            metadata: [
+                "port": "\(configuration.http.port)", "database": "\(configuration.sqlitePath)",
+                "outbox": "\(configuration.outboxDirectory ?? "-")",
+            ])
+        let group = ServiceGroup(
+            configuration: .init(
+                services: server.services.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
