@@ -78,6 +78,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             resources: [.embedInCode("openapi.yaml")],
             swiftSettings: strictSettings
@@ -118,6 +119,8 @@ let package = Package(
             dependencies: [
                 "OrchestratorHTTP", "OrchestratorEngine", "OrchestratorStore", "SQLiteStore", "OrchestratorCore",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings
         ),
@@ -128,7 +131,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StoreContractTests",
-            dependencies: ["OrchestratorStore", "SQLiteStore", "OrchestratorCore"],
+            dependencies: ["OrchestratorStore", "SQLiteStore", "OrchestratorCore", "SQLiteDB"],
             swiftSettings: strictSettings
         ),
     ]

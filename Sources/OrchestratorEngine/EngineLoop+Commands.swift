@@ -233,6 +233,14 @@ extension EngineLoop {
             guard let workflowId = try await workflowOf(ticket: report.ticketId) else {
                 throw EngineError(.notFound, "no ticket \(report.ticketId)")
             }
+            if let workerId = report.workerId, report.fencingToken != nil, let entry = cache[workflowId],
+                let i = entry.index.position[report.ticketId], entry.state.tickets[i].phase == .LEASED,
+                let holder = entry.state.tickets[i].workerId, holder != workerId
+            {
+                throw EngineError(
+                    .conflict, "ticket \(report.ticketId) is leased to worker \(holder), not \(workerId)",
+                    refusal: .staleLease)
+            }
             let event: WorkflowEvent
             switch report.kind {
             case .heartbeat:

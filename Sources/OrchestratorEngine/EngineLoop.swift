@@ -113,6 +113,9 @@ final class EngineLoop {
             serveWaiters()
             await commitBatch()
         }
+        // Nobody will serve the long polls any more: answer them empty.
+        for waiter in waiters { waiter.reply.succeed([]) }
+        waiters = []
     }
 
     var hasServableWaiters: Bool { !waiters.isEmpty && !ready.isEmpty && batch.commits.isEmpty && canServeAny }

@@ -6,14 +6,23 @@ public struct HTTPOptions: Sendable, Equatable {
     public var maxWorkerBodyBytes: Int
     /// The service version reported by `/health`.
     public var version: String
+    /// Seconds between keep-alive comments on `/api/v1/events` (default 15).
+    public var eventKeepAliveSeconds: Int
 
     /// - Parameters:
     ///   - maxBodyBytes: default 16 MiB.
     ///   - maxWorkerBodyBytes: default 1 MiB.
     ///   - version: the version `/health` reports.
-    public init(maxBodyBytes: Int = 16 << 20, maxWorkerBodyBytes: Int = 1 << 20, version: String = "0.0.0") {
+    ///   - eventKeepAliveSeconds: default 15.
+    public init(
+        maxBodyBytes: Int = 16 << 20,
+        maxWorkerBodyBytes: Int = 1 << 20,
+        version: String = "0.0.0",
+        eventKeepAliveSeconds: Int = 15
+    ) {
         self.maxBodyBytes = maxBodyBytes
         self.maxWorkerBodyBytes = maxWorkerBodyBytes
         self.version = version
+        self.eventKeepAliveSeconds = eventKeepAliveSeconds
     }
 }

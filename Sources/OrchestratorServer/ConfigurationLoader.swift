@@ -53,10 +53,10 @@ public enum ConfigurationLoader {
     /// Decodes `overrides` (JSON, snake_case) over `defaults`: keys left out keep their defaults;
     /// unknown keys are an error naming them.
     public static func merged<T: Codable>(overrides data: Data, source: String, defaults: T) throws -> T {
+        // Defaults are encoded with their own coding keys (camelCase or explicit snake_case); a key of
+        // the file matches a default key when both agree ignoring case and underscores.
         let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
         let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
         guard let base = try JSONSerialization.jsonObject(with: encoder.encode(defaults)) as? [String: Any] else {
             throw ConfigurationError("internal: defaults are not an object")
         }
@@ -86,12 +86,14 @@ public enum ConfigurationLoader {
         _ base: [String: Any], _ overrides: [String: Any], path: String, unknown: inout [String]
     ) -> [String: Any] {
         var result = base
-        for (key, value) in overrides {
-            let keyPath = path.isEmpty ? key : path + "." + key
+        var byNormalised: [String: String] = [:]
+        for key in base.keys { byNormalised[normalise(key)] = key }
+        for (given, value) in overrides {
+            let keyPath = path.isEmpty ? given : path + "." + given
             // Optional keys absent from the encoded defaults (nil) are accepted as given.
-            guard let existing = base[key] else {
-                if optionalKeys.contains(keyPath) {
-                    result[key] = value
+            guard let key = byNormalised[normalise(given)], let existing = base[key] else {
+                if let optional = optionalKeys[keyPath] {
+                    result[optional] = value
                 } else {
                     unknown.append(keyPath)
                 }
@@ -106,8 +108,12 @@ public enum ConfigurationLoader {
         return result
     }
 
-    /// Keys whose default is nil (so they do not appear in the encoded defaults).
-    static let optionalKeys: Set<String> = ["storage.database_url", "outbox.directory"]
+    /// Keys whose default is nil (so they do not appear in the encoded defaults), with their coding key.
+    static let optionalKeys: [String: String] = ["storage.database_url": "databaseURL", "outbox.directory": "directory"]
+
+    private static func normalise(_ key: String) -> String {
+        key.lowercased().replacingOccurrences(of: "_", with: "")
+    }
 }
 
 /// A configuration problem, reported before anything starts.

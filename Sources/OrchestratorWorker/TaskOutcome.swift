@@ -42,6 +42,13 @@ public struct TaskOutcome: Sendable, Equatable {
         logs: [String] = [],
         durationMs: Int64 = 0
     ) -> Self {
-        TaskOutcome(success: false, output: output, logs: logs, error: error, retryable: retryable, durationMs: durationMs)
+        TaskOutcome(
+            success: false,
+            output: output,
+            logs: logs,
+            error: error,
+            retryable: retryable,
+            durationMs: durationMs
+        )
     }
 }

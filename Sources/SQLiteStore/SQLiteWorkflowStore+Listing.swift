@@ -18,7 +18,9 @@ extension SQLiteWorkflowStore {
                 """,
             orderBy: "created_at DESC, workflow_id"
         )
-        return try connection.query(sql, query.bindings(limit: filter.limit, offset: filter.offset)).map { try summary($0) }
+        return try connection.query(sql, query.bindings(limit: filter.limit, offset: filter.offset)).map {
+            try summary($0)
+        }
     }
 
     /// A plan's tickets in position order, optionally with one wire status only.
@@ -50,7 +52,9 @@ extension SQLiteWorkflowStore {
             decisionId: try row.string(1),
             planId: try row.string(2),
             status: try parse(WorkflowStatus.self, try row.string(3), table: "workflows", key: workflowId),
-            riskBand: try row.optionalString(4).map { try parse(RiskBand.self, $0, table: "workflows", key: workflowId) },
+            riskBand: try row.optionalString(4).map {
+                try parse(RiskBand.self, $0, table: "workflows", key: workflowId)
+            },
             ticketCount: try row.int(5),
             createdAt: try row.int64(6),
             updatedAt: try row.int64(7),

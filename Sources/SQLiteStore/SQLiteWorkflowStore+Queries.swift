@@ -40,7 +40,10 @@ extension SQLiteWorkflowStore {
     }
 
     public func saveWorker(_ worker: WorkerRecord) throws {
-        try connection.run(SQL.upsertWorker, [.text(worker.workerId), .text(try json(worker)), .integer(worker.lastSeenAt)])
+        try connection.run(
+            SQL.upsertWorker,
+            [.text(worker.workerId), .text(try json(worker)), .integer(worker.lastSeenAt)]
+        )
     }
 
     /// Every registered worker, by id.

@@ -56,7 +56,12 @@ extension SQLiteWorkflowStore {
         let bindings: [SQLiteValue] = [.text(workflowId), .integer(Int64(after)), .integer(Int64(max(0, limit)))]
         return try connection.query(SQL.history, bindings).map { row in
             let sequence = try row.int(0)
-            let event = try decode(TimedEvent.self, try row.string(1), table: "history", key: "\(workflowId)#\(sequence)")
+            let event = try decode(
+                TimedEvent.self,
+                try row.string(1),
+                table: "history",
+                key: "\(workflowId)#\(sequence)"
+            )
             return HistoryEntry(sequence: sequence, event: event)
         }
     }

@@ -117,11 +117,14 @@ import Testing
         #expect(task.requiredCapabilities == ["gpu"])
     }
 
-    @Test func encodingWritesSnakeCaseAndDerivedOrder() throws {
-        let original = plan([task("a"), task("b", ["a"])])
+    @Test func encodingWritesSnakeCaseAndKeepsAnAbsentOrderAbsent() throws {
+        var original = plan([task("a"), task("b", ["a"])])
+        original.executionOrder = nil
         let object = try jsonObject(original)
         #expect(object["plan_id"] as? String == "plan-1")
-        #expect(object["execution_order"] as? [String] == ["a", "b"])
+        #expect(object["execution_order"] == nil)
+        original.executionOrder = ["a", "b"]
+        #expect(try jsonObject(original)["execution_order"] as? [String] == ["a", "b"])
         #expect(object["risk_band"] as? String == "medium")
         #expect(object["created_at"] as? Int64 == Fixture.createdAt)
         let tasks = try #require(object["tasks"] as? [[String: Any]])

@@ -72,7 +72,13 @@ struct Flow {
         at time: EpochMillis = startTime
     ) throws -> (Flow, WorkflowCommit) {
         let plan = samplePlan(planId, at: time)
-        let decision = sampleDecision(decisionId ?? "decision-\(workflowId)", plan: plan, embed: embed, type: type, at: time)
+        let decision = sampleDecision(
+            decisionId ?? "decision-\(workflowId)",
+            plan: plan,
+            embed: embed,
+            type: type,
+            at: time
+        )
         var flow = Flow(workflowId: workflowId, decision: decision, at: time)
         let commit = try flow.step(.decisionAccepted(.init(decision: decision, plan: embed ? plan : nil)), at: time)
         return (flow, commit)

@@ -25,7 +25,9 @@ import Testing
             #expect(try await store.history("wf-1", after: 2, limit: 2) == Array(expected[2..<4]))
             #expect(try await store.history("wf-1", after: 4, limit: 2) == Array(expected[4...]))
             #expect(try await store.history("wf-1", after: 5, limit: 2).isEmpty)
-            #expect(try await store.history("wf-2", after: 0, limit: 100) == [HistoryEntry(sequence: 1, event: other.event)])
+            #expect(
+                try await store.history("wf-2", after: 0, limit: 100) == [HistoryEntry(sequence: 1, event: other.event)]
+            )
             #expect(try await store.history("wf-unknown", after: 0, limit: 100).isEmpty)
         }
     }
@@ -37,12 +39,30 @@ import Testing
             var (flow, accepted) = try Flow.started("wf-1", plan: "plan-1")
             try await store.commit([accepted])
             model.apply(accepted)
-            let fetchSLA = TimerSpec(workflowId: "wf-1", ticketId: flow.ticketId("fetch"), kind: .slaDeadline, fireAt: 0, token: 0)
+            let fetchSLA = TimerSpec(
+                workflowId: "wf-1",
+                ticketId: flow.ticketId("fetch"),
+                kind: .slaDeadline,
+                fireAt: 0,
+                token: 0
+            )
             #expect(try await keyed(store.timers()) == model.timers)
             #expect(model.timers[fetchSLA.key] != nil)
 
-            let extraA = TimerSpec(workflowId: "wf-1", ticketId: "extra-a", kind: .retry, fireAt: startTime + 100, token: 1)
-            let extraB = TimerSpec(workflowId: "wf-1", ticketId: "extra-b", kind: .retry, fireAt: startTime + 200, token: 1)
+            let extraA = TimerSpec(
+                workflowId: "wf-1",
+                ticketId: "extra-a",
+                kind: .retry,
+                fireAt: startTime + 100,
+                token: 1
+            )
+            let extraB = TimerSpec(
+                workflowId: "wf-1",
+                ticketId: "extra-b",
+                kind: .retry,
+                fireAt: startTime + 200,
+                token: 1
+            )
             var leased = try flow.lease("fetch", at: startTime + 10)
             leased.timers += [.schedule(extraA), .schedule(extraB)]
             try await store.commit([leased])

@@ -8,7 +8,8 @@ import Testing
     func planLedgerTellsNewFromUpdated(contract: StoreContract) async throws {
         try await contract.withStore { store, _ in
             let plan = samplePlan("plan-1")
-            #expect(try await store.savePlan(plan, receivedAt: startTime))
+            let isNew = try await store.savePlan(plan, receivedAt: startTime)
+            #expect(isNew)
             #expect(try await store.plan("plan-1") == plan)
 
             var revised = plan
@@ -80,10 +81,16 @@ import Testing
             #expect(tickets.map(\.ticket.status) == [.COMPLETED, .PENDING, .RUNNING, .PENDING])
 
             #expect(try await store.tickets(planId: "plan-1", status: nil, limit: 10, offset: 0) == tickets)
-            #expect(try await store.tickets(planId: "plan-1", status: .PENDING, limit: 10, offset: 0) == [tickets[1], tickets[3]])
+            #expect(
+                try await store.tickets(planId: "plan-1", status: .PENDING, limit: 10, offset: 0) == [
+                    tickets[1], tickets[3],
+                ]
+            )
             #expect(try await store.tickets(planId: "plan-1", status: .RUNNING, limit: 10, offset: 0) == [tickets[2]])
             #expect(try await store.tickets(planId: "plan-1", status: .FAILED, limit: 10, offset: 0).isEmpty)
-            #expect(try await store.tickets(planId: "plan-1", status: nil, limit: 2, offset: 1) == Array(tickets[1...2]))
+            #expect(
+                try await store.tickets(planId: "plan-1", status: nil, limit: 2, offset: 1) == Array(tickets[1...2])
+            )
             #expect(try await store.tickets(planId: "plan-1", status: .PENDING, limit: 1, offset: 1) == [tickets[3]])
             #expect(try await store.tickets(planId: "plan-unknown", status: nil, limit: 10, offset: 0).isEmpty)
         }
@@ -143,7 +150,13 @@ import Testing
     func workersAreKeptById(contract: StoreContract) async throws {
         try await contract.withStore { store, _ in
             let w2 = WorkerRecord(workerId: "w2", capabilities: ["build"], registeredAt: 1, lastSeenAt: 1)
-            var w1 = WorkerRecord(workerId: "w1", capabilities: ["test"], labels: ["zone": "a"], registeredAt: 2, lastSeenAt: 2)
+            var w1 = WorkerRecord(
+                workerId: "w1",
+                capabilities: ["test"],
+                labels: ["zone": "a"],
+                registeredAt: 2,
+                lastSeenAt: 2
+            )
             try await store.saveWorker(w2)
             try await store.saveWorker(w1)
             w1.lastSeenAt = 10
@@ -156,7 +169,12 @@ import Testing
 }
 
 /// An incident of the given kind.
-private func incident(_ id: String, _ workflowId: String, _ type: IncidentType, at offset: EpochMillis)
+private func incident(
+    _ id: String,
+    _ workflowId: String,
+    _ type: IncidentType,
+    at offset: EpochMillis
+)
     -> OrchestrationIncident
 {
     OrchestrationIncident(

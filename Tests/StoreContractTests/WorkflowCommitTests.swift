@@ -39,8 +39,15 @@ import Testing
             #expect(try await !store.workflowExists("wf-unknown"))
             #expect(try await store.decision(ofWorkflow: "wf-1") == flow.decision)
             #expect(try await store.decision(ofWorkflow: "wf-unknown") == nil)
-            #expect(try await store.history("wf-1", after: 0, limit: 10) == [HistoryEntry(sequence: 1, event: commit.event)])
-            let audit = AuditRecord(workflowId: "wf-1", decisionId: flow.decision.decisionId, planId: "plan-1", report: try #require(commit.audit))
+            #expect(
+                try await store.history("wf-1", after: 0, limit: 10) == [HistoryEntry(sequence: 1, event: commit.event)]
+            )
+            let audit = AuditRecord(
+                workflowId: "wf-1",
+                decisionId: flow.decision.decisionId,
+                planId: "plan-1",
+                report: try #require(commit.audit)
+            )
             #expect(try await store.audits("wf-1") == [audit])
             for record in flow.state.tickets {
                 let found = try #require(try await store.ticket(record.ticketId))
@@ -94,8 +101,8 @@ import Testing
             let (_, secondCommit) = try Flow.started("wf-2", plan: "plan-2")
             #expect(!secondCommit.outbox.isEmpty && !secondCommit.timers.isEmpty)
             var stale = try first.lease("fetch", at: startTime + 10)
-            stale.expectedVersion = 0
-            await #expect(throws: StoreError.self) {
+            stale.expectedVersion = 3
+            await #expect(throws: StoreError.versionConflict(workflowId: "wf-1")) {
                 try await store.commit([secondCommit, stale])
             }
             #expect(try await StoreSnapshot(of: store, workflows: ["wf-1", "wf-2"]) == before)
@@ -120,7 +127,11 @@ import Testing
             let stored = try #require(try await store.workflow("wf-1"))
             #expect(stored.version == 3)
             #expect(stored.state == flow.state)
-            #expect(try await store.history("wf-1", after: 0, limit: 10).map(\.event) == [accepted.event, leased.event, completed.event])
+            #expect(
+                try await store.history("wf-1", after: 0, limit: 10).map(\.event) == [
+                    accepted.event, leased.event, completed.event,
+                ]
+            )
         }
     }
 

@@ -169,7 +169,7 @@ public struct CognitivePlan: Sendable, Equatable, Codable {
         try c.encode(traceId, forKey: .traceId)
         try c.encode(spanId, forKey: .spanId)
         try c.encode(tasks, forKey: .tasks)
-        try c.encode(executionOrder ?? tasks.map(\.taskId), forKey: .executionOrder)
+        try c.encodeIfPresent(executionOrder, forKey: .executionOrder)
         try c.encode(riskScore, forKey: .riskScore)
         try c.encode(riskBandText, forKey: .riskBandText)
         try c.encode(riskFactors, forKey: .riskFactors)

@@ -40,11 +40,11 @@ public struct TaskGraph: Sendable {
     /// Kahn's algorithm. Returns the order (a permutation of indices) when the graph is acyclic;
     /// otherwise `nil` and the tasks left over, every one of which is on or behind a cycle.
     /// Ties are broken by the tasks' position in the plan, so the order is deterministic.
-    public func topologicalOrder(among members: [Bool]? = nil) -> (order: [Int]?, leftover: [Int]) {
+    public func topologicalOrder() -> (order: [Int]?, leftover: [Int]) {
         var indegree = predecessors.map(\.count)
         var ready: [Int] = []
         ready.reserveCapacity(count)
-        for i in 0..<count where indegree[i] == 0 && (members?[i] ?? true) { ready.append(i) }
+        for i in 0..<count where indegree[i] == 0 { ready.append(i) }
         // A min-heap keeps "lowest plan position first" among ready tasks.
         var heap = MinHeap(ready)
         var order: [Int] = []
@@ -53,14 +53,13 @@ public struct TaskGraph: Sendable {
             order.append(i)
             for s in successors[i] {
                 indegree[s] -= 1
-                if indegree[s] == 0 && (members?[s] ?? true) { heap.push(s) }
+                if indegree[s] == 0 { heap.push(s) }
             }
         }
-        let total = members.map { $0.lazy.filter { $0 }.count } ?? count
-        if order.count == total { return (order, []) }
+        if order.count == count { return (order, []) }
         var placed = [Bool](repeating: false, count: count)
         for i in order { placed[i] = true }
-        let leftover = (0..<count).filter { !placed[$0] && (members?[$0] ?? true) }
+        let leftover = (0..<count).filter { !placed[$0] }
         return (nil, leftover)
     }
 

@@ -34,7 +34,6 @@ public struct ValidationProblem: Sendable, Equatable, Codable, CustomStringConve
         case duplicateTaskId = "duplicate_task_id"
         case unknownDependency = "unknown_dependency"
         case selfDependency = "self_dependency"
-        case duplicateDependency = "duplicate_dependency"
         case dependencyCycle = "dependency_cycle"
         case executionOrderMismatch = "execution_order_mismatch"
         case executionOrderViolatesDependencies = "execution_order_violates_dependencies"

@@ -14,6 +14,13 @@ extension Run {
         state.status = status
         state.completedAt = at
         effects.finished = true
+        // Compensation that can no longer happen (its chain failed, or the workflow was cancelled):
+        // the original stays completed and is reported as kept.
+        for i in state.tickets.indices where state.tickets[i].compensation == .pending {
+            state.tickets[i].compensation = .failed
+            state.tickets[i].ticket.status = .COMPLETED
+            effects.changedTickets.insert(i)
+        }
         let metrics = consolidate(state)
         state.metrics = metrics
         if state.startedAt != nil || !state.tickets.isEmpty {
@@ -42,6 +49,7 @@ extension Run {
         done.slaCompliant = metrics.slaViolations == 0
         done.ticketIds = state.tickets.map(\.ticketId)
         if let reason = state.reason { done.error = reason }
+        emit(step(.STEP_COMPLETED, "C6", state))
         emit(done)
         let frame = TelemetryFrame(
             correlationId: state.correlationId, traceId: state.traceId, intentId: state.intentId,
@@ -51,7 +59,6 @@ extension Run {
             OutboxMessage(
                 topic: .telemetryFrames, key: state.workflowId, payload: json(frame),
                 headers: traceHeaders(state, spanSeed: state.workflowId), workflowId: state.workflowId, createdAt: at))
-        emit(step(.STEP_COMPLETED, "C6", state))
     }
 
     func consolidate(_ state: WorkflowState) -> WorkflowMetrics {

@@ -19,6 +19,7 @@ extension Run {
                 return
             }
             state.status = .WAITING_FOR_PLAN
+            state.pendingDecision = decision
             return
         }
         prepare(plan, decision: decision, &state)
@@ -182,6 +183,7 @@ extension Run {
     mutating func complete(_ i: Int, result: ExecutionResult, _ state: inout WorkflowState) {
         var record = state.tickets[i]
         let wasLeased = record.phase == .LEASED
+        if record.phase == .READY { effects.withdrawn.append(record.ticketId) }
         let duration = result.actualDurationMs ?? record.attemptStartedAt.map { max(1, at - $0) } ?? 1
         if record.ticket.startedAt == nil { record.ticket.startedAt = at - max(1, duration) }
         record.phase = .COMPLETED
@@ -224,6 +226,7 @@ extension Run {
     mutating func attemptFailed(_ i: Int, error: String, retryable: Bool, _ state: inout WorkflowState) {
         var record = state.tickets[i]
         if record.phase == .LEASED { cancelTimers(record, state, [.leaseExpiry]) }
+        if record.phase == .READY { effects.withdrawn.append(record.ticketId) }
         guard retryable, record.ticket.retryCount < record.ticket.sla.maxRetries else {
             failTicket(i, error: error, &state)
             return
@@ -295,6 +298,7 @@ extension Run {
         skipDependents(of: i, because: record.ticket.taskId, &state)
         if let original = record.compensates, let j = index.position[original] {
             state.tickets[j].compensation = .failed
+            state.tickets[j].ticket.status = .COMPLETED
             effects.changedTickets.insert(j)
             raise(
                 .INCONSISTENCY, severity: "CRITICAL",

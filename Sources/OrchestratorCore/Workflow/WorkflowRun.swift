@@ -14,7 +14,9 @@ struct Run {
             accept(accepted, &state)
         case .planAttached(let plan):
             try requireStatus(state, [.WAITING_FOR_PLAN])
-            prepare(plan, decision: nil, &state)
+            let decision = state.pendingDecision
+            state.pendingDecision = nil
+            prepare(plan, decision: decision, &state)
         case .approved(let by, _):
             try requireStatus(state, [.AWAITING_APPROVAL])
             state.actor = by
@@ -122,7 +124,7 @@ struct Run {
     func requireReportable(_ i: Int, _ epoch: Int64?, _ state: WorkflowState) throws(TransitionRefusal) {
         if let epoch { return try requireLease(i, epoch, state) }
         let record = state.tickets[i]
-        guard [.READY, .LEASED, .RETRY_WAIT].contains(record.phase) else {
+        guard [.READY, .LEASED].contains(record.phase) else {
             throw TransitionRefusal(
                 .invalidState, "ticket \(record.ticketId) is \(record.phase.rawValue): the report changes nothing")
         }

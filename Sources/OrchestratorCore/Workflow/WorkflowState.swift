@@ -28,6 +28,9 @@ public struct WorkflowState: Sendable, Equatable, Codable {
     public var eventCount: Int
     /// Incidents raised so far (ids), so that replay can be compared.
     public var incidentCount: Int
+    /// The decision of a workflow waiting for its plan (its gate, expiry and trace apply once the
+    /// plan arrives).
+    public var pendingDecision: ConsolidatedDecision?
 
     public init(workflowId: String, decisionId: String, planId: String, intentId: String, createdAt: EpochMillis) {
         self.workflowId = workflowId
@@ -63,6 +66,7 @@ public struct WorkflowState: Sendable, Equatable, Codable {
         case actor
         case eventCount = "event_count"
         case incidentCount = "incident_count"
+        case pendingDecision = "pending_decision"
     }
 
     /// Index of a ticket by id (linear; the state machine keeps its own index for hot paths).

@@ -1,6 +1,6 @@
 import Foundation
-import OrchestratorCore
 import Hummingbird
+import OrchestratorCore
 
 /// An error answered as `{"error":{"code","message","field"?,"refusal"?}}` with its HTTP status.
 ///
@@ -17,7 +17,11 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
     public var refusal: String?
 
     public init(
-        _ status: HTTPResponse.Status, code: String, message: String, field: String? = nil, refusal: String? = nil
+        _ status: HTTPResponse.Status,
+        code: String,
+        message: String,
+        field: String? = nil,
+        refusal: String? = nil
     ) {
         self.status = status
         self.code = code

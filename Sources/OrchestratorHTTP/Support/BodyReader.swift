@@ -18,7 +18,10 @@ enum BodyReader {
     /// all have defaults). Not JSON → 400 `invalid_json`; wrong or missing fields → 422
     /// `invalid_field` naming the field.
     static func decode<T: Decodable>(
-        _ type: T.Type, from request: Request, limit: Int, emptyIsObject: Bool = false
+        _ type: T.Type,
+        from request: Request,
+        limit: Int,
+        emptyIsObject: Bool = false
     ) async throws -> T {
         var bytes = try await self.bytes(of: request, limit: limit)
         if bytes.allSatisfy(isBlank) {

@@ -5,7 +5,9 @@ import Logging
 /// body, logging server-side failures.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(
-        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
     ) async throws -> Response {
         do {
             return try await next(request, context)
@@ -15,8 +17,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 context.logger.error(
                     "request failed",
                     metadata: [
-                        "path": "\(request.uri.path)", "status": "\(apiError.status.code)", "error": "\(apiError.message)",
-                    ])
+                        "path": "\(request.uri.path)", "status": "\(apiError.status.code)",
+                        "error": "\(apiError.message)",
+                    ]
+                )
             }
             return try apiError.response(from: request, context: context)
         }

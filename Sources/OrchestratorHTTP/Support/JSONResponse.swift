@@ -1,6 +1,6 @@
 import Foundation
-import OrchestratorCore
 import Hummingbird
+import OrchestratorCore
 
 /// Builds JSON responses with the hive-mind's wire encoding (snake_case keys from the models'
 /// coding keys, epoch-millisecond timestamps, sorted keys).

@@ -20,7 +20,9 @@ struct QueryReader {
         guard let text = string(name) else { return fallback }
         guard let value = Int(text), range.contains(value) else {
             throw APIError.invalidQuery(
-                name, "expected an integer from \(range.lowerBound) to \(range.upperBound), got \"\(text)\"")
+                name,
+                "expected an integer from \(range.lowerBound) to \(range.upperBound), got \"\(text)\""
+            )
         }
         return value
     }

@@ -1,0 +1,63 @@
+import Hummingbird
+import OrchestratorCore
+import OrchestratorEngine
+import Prometheus
+
+/// The REST API's router: hive-mind paths, intake, workflows, workers, incidents, events,
+/// OpenAPI and metrics. Every error is answered as `{"error":{"code","message","field"?}}`.
+///
+/// - Parameters:
+///   - engine: the engine the routes drive; its `store` answers the read queries.
+///   - options: body limits and the reported version.
+///   - metrics: the registry `/metrics` renders; `nil` answers 404 there.
+///   - clock: stamps worker results.
+public func buildRouter(
+    engine: Engine,
+    options: HTTPOptions,
+    metrics: PrometheusCollectorRegistry?,
+    clock: any WallClock = SystemClock()
+) -> Router<BasicRequestContext> {
+    buildRouter(engine: engine, options: options, metrics: metrics, clock: clock, context: BasicRequestContext.self)
+}
+
+/// ``buildRouter(engine:options:metrics:clock:)`` for a server with its own request context.
+public func buildRouter<Context: RequestContext>(
+    engine: Engine,
+    options: HTTPOptions,
+    metrics: PrometheusCollectorRegistry?,
+    clock: any WallClock = SystemClock(),
+    context: Context.Type
+) -> Router<Context> {
+    let router = Router(context: Context.self)
+    router.add(middleware: ErrorMiddleware<Context>())
+    router.addRoutes(ServiceRoutes(engine: engine, version: options.version, metrics: metrics).collection)
+    router.addRoutes(
+        IntakeRoutes(engine: engine, maxBodyBytes: options.maxBodyBytes).collection,
+        atPath: "/api/v1"
+    )
+    router.addRoutes(WorkflowRoutes(engine: engine).collection, atPath: "/api/v1/workflows")
+    router.addRoutes(
+        WorkflowQueryRoutes(engine: engine, maxBodyBytes: options.maxBodyBytes, clock: clock).collection,
+        atPath: "/api/v1/workflows"
+    )
+    router.addRoutes(
+        WorkflowActionRoutes(engine: engine, maxBodyBytes: options.maxWorkerBodyBytes).collection,
+        atPath: "/api/v1/workflows"
+    )
+    router.addRoutes(TicketRoutes(engine: engine).collection, atPath: "/api/v1/tickets")
+    router.addRoutes(
+        TicketReportRoutes(engine: engine, maxBodyBytes: options.maxWorkerBodyBytes, clock: clock).collection,
+        atPath: "/api/v1/tickets"
+    )
+    router.addRoutes(
+        WorkerRoutes(engine: engine, maxBodyBytes: options.maxWorkerBodyBytes).collection,
+        atPath: "/api/v1/workers"
+    )
+    router.addRoutes(IncidentRoutes(engine: engine).collection, atPath: "/api/v1/incidents")
+    router.addRoutes(FlowCStatusRoutes(engine: engine).collection, atPath: "/api/v1/flow-c")
+    router.addRoutes(
+        EventRoutes(engine: engine, keepAliveSeconds: options.eventKeepAliveSeconds).collection,
+        atPath: "/api/v1/events"
+    )
+    return router
+}

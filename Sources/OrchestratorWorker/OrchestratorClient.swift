@@ -1,0 +1,144 @@
+import AsyncHTTPClient
+import Foundation
+import OrchestratorCore
+
+/// A small client of the orchestrator's REST API (`/api/v1`), used by the CLI and the reference
+/// worker.
+///
+/// Every method throws ``ClientError``: with the status and the server's error code and message
+/// for a non-2xx answer, with code `transport` when no answer came. Call ``shutdown()`` once
+/// done (the underlying HTTP client is created on the first request).
+public final class OrchestratorClient: Sendable {
+    /// The server, e.g. `http://127.0.0.1:8000`.
+    public let baseURL: String
+    /// Timeout of a request (a long poll adds its wait to it).
+    public let requestTimeoutMs: Int64
+    private let http = OwnedHTTPClient(followRedirects: false)
+
+    public init(baseURL: String, requestTimeoutMs: Int64 = 30_000) {
+        var base = baseURL
+        while base.hasSuffix("/") { base.removeLast() }
+        self.baseURL = base
+        self.requestTimeoutMs = requestTimeoutMs
+    }
+
+    /// Shuts the HTTP client down; later calls throw `client_shut_down`.
+    public func shutdown() async {
+        await http.shutdown()
+    }
+
+    // MARK: - Service
+
+    /// `GET /health`.
+    public func health() async throws -> HealthReport {
+        let response = try await send("GET", "/health")
+        return HealthReport(json: JSONBody.decode(response.body) ?? .null)
+    }
+
+    /// `POST /api/v1/decisions`: submits a decision (JSON bytes as given).
+    public func submitDecision(jsonBytes: [UInt8]) async throws -> SubmitResponse {
+        SubmitResponse(try await send("POST", "/api/v1/decisions", body: jsonBytes))
+    }
+
+    /// `POST /api/v1/plans`: keeps a plan in the ledger and, with `start`, runs it.
+    public func submitPlan(jsonBytes: [UInt8], start: Bool) async throws -> SubmitResponse {
+        SubmitResponse(
+            try await send("POST", "/api/v1/plans", query: [("start", start ? "true" : "false")], body: jsonBytes)
+        )
+    }
+
+    /// `GET /api/v1/workflows/{id}`.
+    public func workflow(_ workflowId: String) async throws -> WorkflowView {
+        let response = try await send("GET", "/api/v1/workflows/" + Self.segment(workflowId))
+        return try JSONBody.decode(WorkflowView.self, from: response.body, status: response.status)
+    }
+
+    /// `GET /api/v1/workflows?status=&limit=`. Accepts a list, or an object holding it under
+    /// `workflows` or `items`.
+    public func listWorkflows(status: String? = nil, limit: Int? = nil) async throws -> [WorkflowView] {
+        var query: [(String, String)] = []
+        if let status { query.append(("status", status)) }
+        if let limit { query.append(("limit", String(limit))) }
+        let response = try await send("GET", "/api/v1/workflows", query: query)
+        let json = JSONBody.decode(response.body)
+        let list = json?.member("workflows") ?? json?.member("items") ?? json
+        guard let list, case .array = list else {
+            throw ClientError(
+                status: response.status,
+                code: "invalid_response",
+                message: "expected a list of workflows",
+                body: json
+            )
+        }
+        do {
+            return try list.decoded(as: [WorkflowView].self)
+        } catch {
+            throw ClientError(
+                status: response.status,
+                code: "invalid_response",
+                message: "unreadable workflow list: \(error)",
+                body: json,
+                underlying: error
+            )
+        }
+    }
+
+    // MARK: - Transport
+
+    /// A response with a 2xx status.
+    struct Response: Sendable {
+        var status: Int
+        var body: [UInt8]
+    }
+
+    /// Sends one request; non-2xx answers throw ``ClientError``.
+    func send(
+        _ method: String,
+        _ path: String,
+        query: [(String, String)] = [],
+        body: [UInt8]? = nil,
+        extraTimeoutMs: Int64 = 0
+    ) async throws -> Response {
+        var url = baseURL + path
+        if !query.isEmpty {
+            url += "?" + query.map { "\(Self.queryPart($0.0))=\(Self.queryPart($0.1))" }.joined(separator: "&")
+        }
+        var request = HTTPClientRequest(url: url)
+        request.method = .init(rawValue: method)
+        request.headers.add(name: "Accept", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "orchestrator-dynamic-client")
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(body)
+        }
+        let status: Int
+        let bytes: [UInt8]
+        do {
+            let response = try await http.client().execute(
+                request,
+                timeout: .milliseconds(requestTimeoutMs + extraTimeoutMs)
+            )
+            status = Int(response.status.code)
+            bytes = Array(try await response.body.collect(upTo: 64 << 20).readableBytesView)
+        } catch let error as ClientError {
+            throw error
+        } catch {
+            throw ClientError(code: "transport", message: "\(method) \(url): \(error)", underlying: error)
+        }
+        guard (200...299).contains(status) else { throw ClientError.response(status: status, body: bytes) }
+        return Response(status: status, body: bytes)
+    }
+
+    /// A path segment with everything but unreserved characters percent-encoded.
+    static func segment(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
+    }
+
+    private static func queryPart(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
+    }
+
+    private static let unreserved = CharacterSet(
+        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+    )
+}

@@ -1,0 +1,50 @@
+import AsyncHTTPClient
+import Synchronization
+
+/// An `HTTPClient` created on first use and shut down by its owner.
+///
+/// An `HTTPClient` must be shut down before it is released; creating it lazily means that an
+/// owner that never sends a request has nothing to shut down.
+final class OwnedHTTPClient: Sendable {
+    private enum State {
+        case idle
+        case running(HTTPClient)
+        case shutDown
+    }
+
+    private let state = Mutex<State>(.idle)
+    private let followRedirects: Bool
+
+    init(followRedirects: Bool) {
+        self.followRedirects = followRedirects
+    }
+
+    /// The client, created if needed.
+    /// - Throws: ``ClientError`` (`client_shut_down`) once ``shutdown()`` was called.
+    func client() throws -> HTTPClient {
+        try state.withLock { state in
+            switch state {
+            case .running(let client):
+                return client
+            case .shutDown:
+                throw ClientError(code: "client_shut_down", message: "the HTTP client was shut down")
+            case .idle:
+                var configuration = HTTPClient.Configuration()
+                configuration.redirectConfiguration = followRedirects ? .follow(max: 5, allowCycles: false) : .disallow
+                let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+                state = .running(client)
+                return client
+            }
+        }
+    }
+
+    /// Shuts the client down once its requests are done; idempotent.
+    func shutdown() async {
+        let client: HTTPClient? = state.withLock { state in
+            defer { state = .shutDown }
+            if case .running(let client) = state { return client }
+            return nil
+        }
+        try? await client?.shutdown()
+    }
+}

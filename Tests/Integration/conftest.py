@@ -1,0 +1,123 @@
+"""Fixtures: the binary, servers on temporary data dirs, reference workers, Python workers.
+
+Every process a test starts is registered on the test item; when the test fails, the tail of
+each process's log (server stderr, worker output) is attached to the failure report.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import pathlib
+
+import pytest
+
+import harness
+from harness import Api, PyWorker, ServerProcess, WorkerProcess
+
+_counter = itertools.count(1)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        for process in getattr(item, "_orchestrator_processes", []):
+            report.sections.append(
+                (f"{process.name} log ({process.log_path}), last lines", process.log_tail(120))
+            )
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    notes = getattr(config, "_orchestrator_notes", [])
+    if notes:
+        terminalreporter.section("orchestrator integration notes")
+        for note in notes:
+            terminalreporter.write_line(note)
+
+
+def note(config: pytest.Config, text: str) -> None:
+    """A line for the terminal summary (e.g. the number of server kills of the crash test)."""
+    if not hasattr(config, "_orchestrator_notes"):
+        config._orchestrator_notes = []
+    config._orchestrator_notes.append(text)
+
+
+@pytest.fixture(scope="session")
+def binary() -> str:
+    try:
+        return harness.find_binary()
+    except harness.HarnessError as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+def _register(request: pytest.FixtureRequest, process) -> None:
+    if not hasattr(request.node, "_orchestrator_processes"):
+        request.node._orchestrator_processes = []
+    request.node._orchestrator_processes.append(process)
+
+
+@pytest.fixture
+def start_server(request, binary, tmp_path):
+    """Factory: `start_server(config=…, port=…, data_dir=…, wait_ready=True)` → a running ServerProcess.
+    `config=None` uses harness.DEFAULT_CONFIG; pass `{}`-based dicts to change it. Stopped with
+    SIGTERM at teardown."""
+    started: list[ServerProcess] = []
+
+    def factory(config: dict | None = None, *, port: int | None = None, data_dir: pathlib.Path | None = None,
+                wait_ready: bool = True) -> ServerProcess:
+        n = next(_counter)
+        server = ServerProcess(
+            binary, data_dir or tmp_path / f"data-{n}", tmp_path / f"server-{n}.log", port=port,
+            config=copy.deepcopy(harness.DEFAULT_CONFIG if config is None else config), name=f"server-{n}",
+        )
+        _register(request, server)
+        started.append(server)
+        server.start(wait_ready=wait_ready)
+        return server
+
+    yield factory
+    for server in started:
+        server.terminate()
+
+
+@pytest.fixture
+def server(start_server) -> ServerProcess:
+    return start_server()
+
+
+@pytest.fixture
+def api(server) -> Api:
+    return Api(server.url)
+
+
+@pytest.fixture
+def start_worker(request, binary, tmp_path):
+    """Factory: `start_worker(url, concurrency=4, worker_id=…)` → a running reference worker process."""
+    started: list[WorkerProcess] = []
+
+    def factory(url: str, *, concurrency: int = 4, worker_id: str | None = None,
+                capabilities: list[str] | None = None) -> WorkerProcess:
+        n = next(_counter)
+        worker = WorkerProcess(binary, url, tmp_path / f"worker-{n}.log", concurrency=concurrency,
+                               worker_id=worker_id or f"ref-worker-{n}", capabilities=capabilities)
+        _register(request, worker)
+        started.append(worker)
+        return worker.start()
+
+    yield factory
+    for worker in started:
+        worker.terminate()
+
+
+@pytest.fixture
+def py_worker(api) -> PyWorker:
+    worker = PyWorker(api, "py-worker-1")
+    worker.register()
+    return worker
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The crash test runs last (it is the slowest)."""
+    items.sort(key=lambda item: item.get_closest_marker("crash") is not None)

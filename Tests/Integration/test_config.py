@@ -1,0 +1,43 @@
+"""Configuration files as docs/CONFIGURATION.md describes them: partial, snake_case, defaults kept."""
+
+import json
+import subprocess
+
+import pytest
+
+import harness
+from harness import Api, PyWorker, expect
+import workload
+
+
+@pytest.mark.parametrize("config", [{}, {"engine": {"policies": {"tickets": {"max_retries": {"medium": 7}}}}}],
+                         ids=["empty", "partial"])
+def test_serve_accepts_a_partial_config_file(start_server, config):
+    server = start_server(config)
+    api = Api(server.url)
+    plan = workload.chain_plan("config-1", 1)
+    expect(api.submit_decision(workload.decision(plan)), 201)
+    worker = PyWorker(api, "w-config")
+    worker.register()
+    [lease] = worker.poll_until(1, timeout=10)
+    expected = config.get("engine", {}).get("policies", {}).get("tickets", {}).get("max_retries", {}).get("medium", 2)
+    assert lease.ticket["sla"]["max_retries"] == expected
+    # Keys left out keep their defaults (QoS of a medium-risk ticket).
+    assert lease.ticket["qos"] == {"delivery_mode": "AT_LEAST_ONCE", "consistency": "EVENTUAL", "durability": "PERSISTENT"}
+
+
+def test_validate_accepts_the_documented_config_example(binary, tmp_path):
+    config = tmp_path / "policies.json"
+    config.write_text(json.dumps({"tickets": {"max_retries": {"medium": 7}}}), encoding="utf-8")
+    out = subprocess.run(
+        [binary, "validate", "--format", "json", "--config", str(config), str(workload.EXAMPLE_DECISION)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 0, f"exit {out.returncode}: {out.stderr.strip()[:500]}"
+    tickets = json.loads(out.stdout)["tickets"]
+    assert len(tickets) == 4 and {t["sla"]["max_retries"] for t in tickets} == {7}
+
+
+def test_unknown_config_key_is_refused(start_server):
+    with pytest.raises(harness.HarnessError, match="unknown key"):
+        start_server({"engine": {"policies": {"execution": {"lease_ttl": 5}}}})

@@ -1,0 +1,225 @@
+"""Plans and decisions for the integration tests.
+
+The random DAGs come from the benchmark generator of docs/BENCH-WORKLOAD.md (SplitMix64 +
+FNV-1a fingerprint), reproduced here independently of the Swift code so that a test can
+check the Swift generator's figures and the server sees the same plans as `bench`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import pathlib
+from dataclasses import dataclass, field
+
+MASK64 = (1 << 64) - 1
+BANDS = ("low", "medium", "high", "critical")
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+EXAMPLE_DECISION = REPO_ROOT / "examples" / "decision.json"
+FAR_FUTURE_MS = 4102444800000  # 2100-01-01, as in examples/decision.json
+
+
+class SplitMix64:
+    """SplitMix64 over wrapping 64-bit unsigned arithmetic."""
+
+    def __init__(self, seed: int) -> None:
+        self.state = seed & MASK64
+
+    def next(self) -> int:
+        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK64
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+        return z ^ (z >> 31)
+
+    def below(self, n: int) -> int:
+        return self.next() % n
+
+
+def fnv1a64(data: bytes) -> int:
+    h = 0xCBF29CE484222325
+    for byte in data:
+        h ^= byte
+        h = (h * 0x100000001B3) & MASK64
+    return h
+
+
+@dataclass
+class GeneratedDAG:
+    shape: str
+    n: int
+    seed: int
+    risks: list[str] = field(default_factory=list)
+    dependencies: list[list[int]] = field(default_factory=list)
+
+    @property
+    def fingerprint(self) -> str:
+        text = "".join(
+            f"{i}:{self.risks[i]}:{','.join(str(d) for d in self.dependencies[i])};" for i in range(self.n)
+        )
+        return f"{fnv1a64(text.encode('utf-8')):016x}"
+
+    @property
+    def dependency_count(self) -> int:
+        return sum(len(d) for d in self.dependencies)
+
+    @property
+    def longest_chain(self) -> int:
+        depth = [1] * self.n
+        for i in range(self.n):
+            for p in self.dependencies[i]:
+                depth[i] = max(depth[i], depth[p] + 1)
+        return max(depth, default=0)
+
+
+def generate(shape: str, n: int, seed: int) -> GeneratedDAG:
+    """The BENCH-WORKLOAD.md generator: shapes `random`, `chain`, `wide`."""
+    rng = SplitMix64(seed)
+    dag = GeneratedDAG(shape, n, seed)
+    for i in range(n):
+        dag.risks.append(BANDS[rng.below(4)])
+        if i == 0:
+            deps: list[int] = []
+        elif shape == "random":
+            k = rng.below(min(i, 3) + 1)
+            picked: list[int] = []
+            while len(picked) < k:
+                j = rng.below(i)
+                if j not in picked:
+                    picked.append(j)
+            deps = sorted(picked)
+        elif shape == "chain":
+            deps = [i - 1]
+        elif shape == "wide":
+            deps = [0]
+        else:
+            raise ValueError(f"unknown shape {shape}")
+        dag.dependencies.append(deps)
+    return dag
+
+
+# --- plans -----------------------------------------------------------------------------------
+
+
+def task(task_id: str, deps: list[str] | tuple[str, ...] = (), *, task_type: str = "create",
+         parameters: dict | None = None, estimate_ms: int | None = 1000) -> dict:
+    return {
+        "task_id": task_id,
+        "task_type": task_type,
+        "description": f"integration test task {task_id}",
+        "dependencies": list(deps),
+        "estimated_duration_ms": estimate_ms,
+        "required_capabilities": [],
+        "parameters": dict(parameters if parameters is not None else {"work": "noop"}),
+        "metadata": {"test": "integration"},
+    }
+
+
+def topological_order(tasks: list[dict]) -> list[str]:
+    ids = [t["task_id"] for t in tasks]
+    deps = {t["task_id"]: list(t["dependencies"]) for t in tasks}
+    done: set[str] = set()
+    order: list[str] = []
+    while len(order) < len(ids):
+        progressed = False
+        for tid in ids:
+            if tid not in done and all(d in done for d in deps[tid]):
+                done.add(tid)
+                order.append(tid)
+                progressed = True
+        if not progressed:
+            raise ValueError("cycle: no topological order")
+    return order
+
+
+def plan(plan_id: str, tasks: list[dict], *, risk_band: str = "medium", execution_order: list[str] | None = None,
+         derive_order: bool = True) -> dict:
+    body = {
+        "plan_id": plan_id,
+        "version": "1.0.0",
+        "intent_id": f"intent-{plan_id}",
+        "correlation_id": f"corr-{plan_id}",
+        "trace_id": f"trace-{plan_id}",
+        "span_id": f"span-{plan_id}",
+        "tasks": tasks,
+        "risk_score": {"low": 0.2, "medium": 0.45, "high": 0.7, "critical": 0.95}[risk_band],
+        "risk_band": risk_band,
+        "risk_factors": {"complexity": 0.3},
+        "explainability_token": f"explain-{plan_id}",
+        "reasoning_summary": "generated by the integration tests",
+        "status": "validated",
+        "created_at": 1761682622000,
+        "valid_until": FAR_FUTURE_MS,
+        "estimated_total_duration_ms": 1000 * len(tasks),
+        "complexity_score": 0.5,
+        "original_domain": "TECHNICAL",
+        "original_priority": "HIGH",
+        "original_security_level": "INTERNAL",
+        "metadata": {"source": "integration-tests"},
+        "schema_version": 1,
+    }
+    if execution_order is not None:
+        body["execution_order"] = execution_order
+    elif derive_order:
+        body["execution_order"] = topological_order(tasks)
+    return body
+
+
+def chain_plan(plan_id: str, n: int, **kw) -> dict:
+    return plan(plan_id, [task(f"t{i}", [f"t{i-1}"] if i else []) for i in range(n)], **kw)
+
+
+def diamond_plan(plan_id: str, **kw) -> dict:
+    return plan(plan_id, [task("A"), task("B", ["A"]), task("C", ["A"]), task("D", ["B", "C"])], **kw)
+
+
+def dag_plan(plan_id: str, dag: GeneratedDAG, *, parameters_for=None, risk_band: str = "medium") -> dict:
+    """A plan of a generated DAG: task `i` is `task-i`; `parameters_for(i)` gives its parameters."""
+    tasks = []
+    for i in range(dag.n):
+        params = parameters_for(i) if parameters_for else {"work": "noop"}
+        tasks.append(task(f"task-{i}", [f"task-{d}" for d in dag.dependencies[i]], parameters=params))
+    body = plan(plan_id, tasks, risk_band=risk_band, execution_order=[f"task-{i}" for i in range(dag.n)])
+    body["metadata"] = {"source": "integration-tests", "fingerprint": dag.fingerprint}
+    return body
+
+
+# --- decisions -------------------------------------------------------------------------------
+
+
+def example_decision() -> dict:
+    return json.loads(EXAMPLE_DECISION.read_text(encoding="utf-8"))
+
+
+def decision(plan_body: dict | None, *, decision_id: str | None = None, plan_id: str | None = None,
+             final_decision: str = "approve", requires_human_review: bool = False,
+             embed: str = "string") -> dict:
+    """A ConsolidatedDecision modelled on examples/decision.json.
+
+    `embed`: "string" (the plan as a JSON string, as the hive-mind sends it), "object", or
+    "none" (no `cognitive_plan`: the orchestrator waits for the plan by `plan_id`)."""
+    body = copy.deepcopy(example_decision())
+    pid = plan_id or (plan_body or {}).get("plan_id")
+    assert pid, "a decision needs a plan_id"
+    body["decision_id"] = decision_id or f"decision-{pid}"
+    body["plan_id"] = pid
+    body["intent_id"] = (plan_body or {}).get("intent_id", f"intent-{pid}")
+    body["correlation_id"] = f"corr-{pid}"
+    body["trace_id"] = f"trace-{pid}"
+    body["span_id"] = f"span-{pid}"
+    body["final_decision"] = final_decision
+    body["requires_human_review"] = requires_human_review
+    body["valid_until"] = FAR_FUTURE_MS
+    if embed == "string":
+        body["cognitive_plan"] = json.dumps(plan_body)
+    elif embed == "object":
+        body["cognitive_plan"] = plan_body
+    elif embed == "none":
+        body.pop("cognitive_plan", None)
+    else:
+        raise ValueError(embed)
+    return body
+
+
+def workflow_id_for(plan_id: str) -> str:
+    return f"orch-{plan_id}"
