@@ -13,18 +13,27 @@ if [ ! -x "$VENV/bin/python" ]; then
   log "creating Python venv $VENV"
   python3 -m venv "$VENV"
 fi
-if ! "$VENV/bin/python" -c 'import fastavro' 2>/dev/null; then
+if ! "$VENV/bin/python" -c 'import fastavro, pytest, requests' 2>/dev/null; then
   log "installing Python test peers"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r Tests/Interop/requirements.txt
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check \
+    -r Tests/Interop/requirements.txt -r Tests/Integration/requirements.txt
 fi
 
 # 2. Build (warnings are errors in CI) and the Swift test suite.
 log "swift build"
-swift build ${SWIFT_BUILD_FLAGS:-}
+swift build
 log "swift test"
-swift test ${SWIFT_BUILD_FLAGS:-}
+swift test
+
+BIN="$(swift build --show-bin-path)/orchestrator-dynamic"
 
 # 3. Wire compatibility with the hive-mind's Python peers.
 log "Avro interop with fastavro"
-"$VENV/bin/python" Tests/Interop/avro_interop.py --binary "$(swift build --show-bin-path)/orchestrator-dynamic" \
+"$VENV/bin/python" Tests/Interop/avro_interop.py --binary "$BIN" \
   --contracts "$ROOT/../shared/contracts" --examples "$ROOT/examples"
+
+# 4. The real binary over HTTP on temporary SQLite files, then the SIGKILL crash test.
+log "integration tests (real server over HTTP)"
+ORCHESTRATOR_BINARY="$BIN" "$VENV/bin/python" -m pytest Tests/Integration -m "not crash"
+log "crash test (server killed with SIGKILL at random moments)"
+ORCHESTRATOR_BINARY="$BIN" "$VENV/bin/python" -m pytest Tests/Integration -m crash

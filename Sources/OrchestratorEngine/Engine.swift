@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
 import Logging
 import OrchestratorCore
 import OrchestratorStore
 import ServiceLifecycle
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The durable Flow C engine: one workflow per decision, driven by a single writer loop over a
 /// ``WorkflowStore``. Run it as a `Service`; call its methods from any task.
@@ -24,8 +25,11 @@ public final class Engine: Service, Sendable {
     /// - Parameters:
     ///   - sinks: where outbox messages go besides the live feed (e.g. a ``JSONLinesSink``).
     public init(
-        store: any WorkflowStore, configuration: EngineConfiguration = EngineConfiguration(),
-        clock: any WallClock = SystemClock(), sinks: [any OutboxSink] = [], logger: Logger
+        store: any WorkflowStore,
+        configuration: EngineConfiguration = EngineConfiguration(),
+        clock: any WallClock = SystemClock(),
+        sinks: [any OutboxSink] = [],
+        logger: Logger
     ) {
         self.store = store
         self.configuration = configuration
@@ -43,12 +47,21 @@ public final class Engine: Service, Sendable {
     public func run() async throws {
         _ = try await store.migrate()
         let loop = EngineLoop(
-            store: store, configuration: configuration, clock: clock, logger: logger, metrics: EngineMetrics(),
-            outboxSignal: outboxWake)
+            store: store,
+            configuration: configuration,
+            clock: clock,
+            logger: logger,
+            metrics: EngineMetrics(),
+            outboxSignal: outboxWake
+        )
         let waiting = try await loop.bootstrap()
         await loop.attachWaitingPlans(waiting)
         let relay = OutboxRelay(
-            store: store, sinks: sinks + [feed], batchSize: configuration.relayBatch, logger: logger)
+            store: store,
+            sinks: sinks + [feed],
+            batchSize: configuration.relayBatch,
+            logger: logger
+        )
         readyState.set(true)
         defer { readyState.set(false) }
         let tick = configuration.tickIntervalMs

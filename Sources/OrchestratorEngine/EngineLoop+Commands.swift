@@ -94,7 +94,11 @@ extension EngineLoop {
         }
         guard let workflowId = found, let entry = try await cached(workflowId) else { return nil }
         return SubmitOutcome(
-            workflowId: workflowId, created: false, status: entry.state.status, validation: entry.state.validation)
+            workflowId: workflowId,
+            created: false,
+            status: entry.state.status,
+            validation: entry.state.validation
+        )
     }
 
     /// `orch-<plan_id>`, or `orch-<plan_id>-<decision_id>` when another decision already used it.
@@ -108,7 +112,9 @@ extension EngineLoop {
 
     func submit(_ plan: CognitivePlan, start: Bool, _ reply: Reply<SubmitOutcome?>) async {
         do {
-            guard !plan.planId.isEmpty else { throw EngineError(.invalid, "plan_id: required field is missing or empty") }
+            guard !plan.planId.isEmpty else {
+                throw EngineError(.invalid, "plan_id: required field is missing or empty")
+            }
             try await store.savePlan(plan, receivedAt: now)
             metrics.planReceived()
             for workflowId in try await store.workflowsWaiting(forPlan: plan.planId) {
@@ -119,10 +125,15 @@ extension EngineLoop {
                 return
             }
             var decision = ConsolidatedDecision(
-                decisionId: "plan-" + plan.planId, planId: plan.planId, intentId: plan.intentId,
+                decisionId: "plan-" + plan.planId,
+                planId: plan.planId,
+                intentId: plan.intentId,
                 finalDecision: plan.requiresApproval && plan.approvalStatus?.lowercased() != "approved"
                     ? .reviewRequired : .approve,
-                plan: plan, createdAt: now, validUntil: plan.validUntil)
+                plan: plan,
+                createdAt: now,
+                validUntil: plan.validUntil
+            )
             decision.correlationId = plan.correlationId
             decision.traceId = plan.traceId
             decision.spanId = plan.spanId
@@ -153,16 +164,24 @@ extension EngineLoop {
         }
         let at = now
         let record = WorkerRecord(
-            workerId: registration.workerId, capabilities: registration.capabilities, labels: registration.labels,
-            registeredAt: workers[registration.workerId]?.registeredAt ?? at, lastSeenAt: at)
+            workerId: registration.workerId,
+            capabilities: registration.capabilities,
+            labels: registration.labels,
+            registeredAt: workers[registration.workerId]?.registeredAt ?? at,
+            lastSeenAt: at
+        )
         do {
             try await store.saveWorker(record)
             workers[record.workerId] = record
             let ttl = configuration.policies.execution.leaseTtlMs
             reply.succeed(
                 WorkerRecordSnapshot(
-                    workerId: record.workerId, capabilities: record.capabilities, leaseTtlMs: ttl,
-                    heartbeatIntervalMs: Swift.max(1, ttl / 3)))
+                    workerId: record.workerId,
+                    capabilities: record.capabilities,
+                    leaseTtlMs: ttl,
+                    heartbeatIntervalMs: Swift.max(1, ttl / 3)
+                )
+            )
         } catch {
             reply.fail(EngineError(.unavailable, "could not store the worker: \(error)"))
         }
@@ -179,7 +198,8 @@ extension EngineLoop {
             return
         }
         waiters.append(
-            Waiter(request: request, capabilities: worker.capabilities, deadline: now + request.waitMs, reply: reply))
+            Waiter(request: request, capabilities: worker.capabilities, deadline: now + request.waitMs, reply: reply)
+        )
     }
 
     /// Leases up to `max` ready tickets to a worker (the commit follows with the batch).
@@ -189,7 +209,9 @@ extension EngineLoop {
         while grants.count < max, let entry = ready.take(capabilities: worker.capabilities) {
             guard var cachedEntry = cache.removeValue(forKey: entry.workflowId) else { continue }
             let timed = TimedEvent(
-                at: now, event: .leased(ticketId: entry.ticketId, workerId: worker.workerId, expiresAt: now + ttl))
+                at: now,
+                event: .leased(ticketId: entry.ticketId, workerId: worker.workerId, expiresAt: now + ttl)
+            )
             do {
                 let effects = try machine.apply(timed, to: &cachedEntry.state, index: &cachedEntry.index)
                 record(cachedEntry, event: timed, effects: effects, fired: [])
@@ -197,8 +219,13 @@ extension EngineLoop {
                 let leased = cachedEntry.state.tickets[cachedEntry.index.position[entry.ticketId]!]
                 grants.append(
                     LeaseGrant(
-                        workflowId: entry.workflowId, ticket: leased.ticket, fencingToken: leased.leaseEpoch,
-                        leaseExpiresAt: leased.leaseExpiresAt ?? timed.at + ttl, heartbeatIntervalMs: Swift.max(1, ttl / 3)))
+                        workflowId: entry.workflowId,
+                        ticket: leased.ticket,
+                        fencingToken: leased.leaseEpoch,
+                        leaseExpiresAt: leased.leaseExpiresAt ?? timed.at + ttl,
+                        heartbeatIntervalMs: Swift.max(1, ttl / 3)
+                    )
+                )
             } catch {
                 logger.warning("ready ticket could not be leased", metadata: ["ticket_id": "\(entry.ticketId)"])
             }
@@ -238,8 +265,10 @@ extension EngineLoop {
                 let holder = entry.state.tickets[i].workerId, holder != workerId
             {
                 throw EngineError(
-                    .conflict, "ticket \(report.ticketId) is leased to worker \(holder), not \(workerId)",
-                    refusal: .staleLease)
+                    .conflict,
+                    "ticket \(report.ticketId) is leased to worker \(holder), not \(workerId)",
+                    refusal: .staleLease
+                )
             }
             let event: WorkflowEvent
             switch report.kind {
@@ -248,14 +277,20 @@ extension EngineLoop {
                     throw EngineError(.invalid, "fencing_token: required for a heartbeat")
                 }
                 event = .heartbeat(
-                    ticketId: report.ticketId, leaseEpoch: token,
-                    expiresAt: now + configuration.policies.execution.leaseTtlMs)
+                    ticketId: report.ticketId,
+                    leaseEpoch: token,
+                    expiresAt: now + configuration.policies.execution.leaseTtlMs
+                )
             case .completed(let result):
                 event = .completed(ticketId: report.ticketId, leaseEpoch: report.fencingToken, result: result)
             case .failed(let error, let retryable, let result):
                 event = .failed(
-                    ticketId: report.ticketId, leaseEpoch: report.fencingToken, error: error, retryable: retryable,
-                    result: result)
+                    ticketId: report.ticketId,
+                    leaseEpoch: report.fencingToken,
+                    error: error,
+                    retryable: retryable,
+                    result: result
+                )
             }
             let (state, _) = try await transition(workflowId, event)
             guard let i = state.index(of: report.ticketId) else {

@@ -49,8 +49,12 @@ final class EngineLoop {
     var batch = Batch()
 
     init(
-        store: any WorkflowStore, configuration: EngineConfiguration, clock: any WallClock, logger: Logger,
-        metrics: EngineMetrics, outboxSignal: AsyncStream<Void>.Continuation
+        store: any WorkflowStore,
+        configuration: EngineConfiguration,
+        clock: any WallClock,
+        logger: Logger,
+        metrics: EngineMetrics,
+        outboxSignal: AsyncStream<Void>.Continuation
     ) {
         self.store = store
         self.machine = WorkflowStateMachine(policies: configuration.policies)
@@ -79,7 +83,8 @@ final class EngineLoop {
             "engine state loaded",
             metadata: [
                 "active_workflows": "\(cache.count)", "ready_tickets": "\(ready.count)", "timers": "\(timers.count)",
-            ])
+            ]
+        )
         return cache.values.filter { $0.state.status == .WAITING_FOR_PLAN }.map(\.state.workflowId)
     }
 
@@ -95,8 +100,12 @@ final class EngineLoop {
 
     func readyEntry(_ record: TicketRecord, workflowId: String) -> ReadyQueue.Entry {
         ReadyQueue.Entry(
-            ticketId: record.ticketId, workflowId: workflowId, score: record.score,
-            deadline: record.ticket.sla.deadline, capabilities: record.ticket.requiredCapabilities)
+            ticketId: record.ticketId,
+            workflowId: workflowId,
+            score: record.score,
+            deadline: record.ticket.sla.deadline,
+            capabilities: record.ticket.requiredCapabilities
+        )
     }
 
     // MARK: - The loop
@@ -132,7 +141,10 @@ final class EngineLoop {
     /// workflow unchanged.
     @discardableResult
     func transition(
-        _ workflowId: String, _ event: WorkflowEvent, fired: [String] = [], decision: ConsolidatedDecision? = nil
+        _ workflowId: String,
+        _ event: WorkflowEvent,
+        fired: [String] = [],
+        decision: ConsolidatedDecision? = nil
     ) async throws -> (state: WorkflowState, effects: TransitionEffects) {
         guard var entry = try await cached(workflowId) else {
             throw EngineError(.notFound, "no workflow \(workflowId)")
@@ -161,9 +173,18 @@ final class EngineLoop {
             }
         batch.commits.append(
             WorkflowCommit(
-                state: entry.state, expectedVersion: entry.version, changedTickets: effects.changedTickets,
-                decision: nil, event: event, timers: effects.timers, outbox: effects.outbox,
-                incidents: effects.incidents, audit: audit, firedTimers: fired))
+                state: entry.state,
+                expectedVersion: entry.version,
+                changedTickets: effects.changedTickets,
+                decision: nil,
+                event: event,
+                timers: effects.timers,
+                outbox: effects.outbox,
+                incidents: effects.incidents,
+                audit: audit,
+                firedTimers: fired
+            )
+        )
         batch.effects.append((id, effects))
         batch.touched.insert(id)
         metrics.observe(event: event.event, state: entry.state, effects: effects)

@@ -18,7 +18,8 @@ struct EngineMetrics: Sendable {
         case .decisionAccepted, .planAttached:
             if let report = state.validation {
                 Counter(
-                    label: "orchestration_plan_validations_total", dimensions: [("result", report.isValid ? "valid" : "invalid")]
+                    label: "orchestration_plan_validations_total",
+                    dimensions: [("result", report.isValid ? "valid" : "invalid")]
                 ).increment()
                 if !report.cycles.isEmpty {
                     Counter(label: "orchestration_dag_cycles_detected_total").increment(by: report.cycles.count)
@@ -47,7 +48,9 @@ struct EngineMetrics: Sendable {
                 if record.phase.isTerminal {
                     Counter(
                         label: "orchestration_tickets_completed_total",
-                        dimensions: [("status", record.ticket.status.rawValue), ("task_type", record.ticket.taskType.rawValue)]
+                        dimensions: [
+                            ("status", record.ticket.status.rawValue), ("task_type", record.ticket.taskType.rawValue),
+                        ]
                     ).increment()
                 } else if record.phase == .RETRY_WAIT {
                     Counter(
@@ -70,11 +73,13 @@ struct EngineMetrics: Sendable {
         }
         for incident in effects.incidents {
             if incident.incidentType == .SLA_VIOLATION {
-                let type = incident.affectedTickets.first.flatMap { state.index(of: $0) }.map {
-                    state.tickets[$0].ticket.taskType.rawValue
-                } ?? "unknown"
+                let type =
+                    incident.affectedTickets.first.flatMap { state.index(of: $0) }.map {
+                        state.tickets[$0].ticket.taskType.rawValue
+                    } ?? "unknown"
                 Counter(
-                    label: "orchestration_sla_violations_total", dimensions: [("risk_band", band), ("task_type", type)]
+                    label: "orchestration_sla_violations_total",
+                    dimensions: [("risk_band", band), ("task_type", type)]
                 ).increment()
             }
         }
@@ -87,7 +92,8 @@ struct EngineMetrics: Sendable {
             if let duration = state.metrics?.durationMs {
                 Recorder(
                     label: "orchestration_workflow_duration_seconds",
-                    dimensions: [("status", state.status.rawValue), ("risk_band", band)], aggregate: true
+                    dimensions: [("status", state.status.rawValue), ("risk_band", band)],
+                    aggregate: true
                 ).record(Double(duration) / 1000)
             }
         }

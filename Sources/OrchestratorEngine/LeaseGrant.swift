@@ -11,7 +11,10 @@ public struct LeaseGrant: Sendable, Equatable, Codable {
     public var heartbeatIntervalMs: Int64
 
     public init(
-        workflowId: String, ticket: ExecutionTicket, fencingToken: Int64, leaseExpiresAt: EpochMillis,
+        workflowId: String,
+        ticket: ExecutionTicket,
+        fencingToken: Int64,
+        leaseExpiresAt: EpochMillis,
         heartbeatIntervalMs: Int64
     ) {
         self.workflowId = workflowId

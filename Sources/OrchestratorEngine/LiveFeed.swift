@@ -1,5 +1,5 @@
-import Synchronization
 import OrchestratorStore
+import Synchronization
 
 /// Broadcasts relayed messages to live subscribers (the server-sent-events feed). Delivery to a
 /// slow subscriber drops its oldest buffered messages rather than holding the relay back.
@@ -13,7 +13,9 @@ public final class LiveFeed: OutboxSink, Sendable {
     public func subscribe(buffer: Int = 10_000) -> AsyncStream<StoredOutboxMessage> {
         let id = nextId.add(1, ordering: .relaxed).newValue
         let (stream, continuation) = AsyncStream.makeStream(
-            of: StoredOutboxMessage.self, bufferingPolicy: .bufferingNewest(buffer))
+            of: StoredOutboxMessage.self,
+            bufferingPolicy: .bufferingNewest(buffer)
+        )
         continuation.onTermination = { [weak self] _ in
             _ = self?.subscribers.withLock { $0.removeValue(forKey: id) }
         }

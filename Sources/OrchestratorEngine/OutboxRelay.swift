@@ -32,7 +32,10 @@ final class OutboxRelay: Sendable {
             } catch {
                 failures += 1
                 Counter(label: "orchestration_telemetry_buffered_total").increment()
-                logger.warning("outbox relay failed; will retry", metadata: ["error": "\(error)", "attempt": "\(failures)"])
+                logger.warning(
+                    "outbox relay failed; will retry",
+                    metadata: ["error": "\(error)", "attempt": "\(failures)"]
+                )
                 try? await Task.sleep(for: .milliseconds(min(5_000, 100 << min(failures, 6))))
             }
         }
@@ -48,7 +51,9 @@ final class OutboxRelay: Sendable {
             for sink in sinks { try await sink.deliver(batch) }
             try await store.acknowledgeOutbox(through: last.sequence)
             moved += batch.count
-            let telemetry = batch.filter { $0.message.topic == .telemetryEvents || $0.message.topic == .telemetryFrames }
+            let telemetry = batch.filter {
+                $0.message.topic == .telemetryEvents || $0.message.topic == .telemetryFrames
+            }
             if !telemetry.isEmpty {
                 Counter(label: "orchestration_telemetry_published_total").increment(by: telemetry.count)
             }

@@ -46,9 +46,11 @@ struct ReadyQueue {
 
     /// Takes the first ticket a worker with `capabilities` may run.
     mutating func take(capabilities: [String]) -> Entry? {
-        guard let i = entries.firstIndex(where: {
-            AllocationPolicy.matches(required: $0.capabilities, offered: capabilities)
-        }) else { return nil }
+        guard
+            let i = entries.firstIndex(where: {
+                AllocationPolicy.matches(required: $0.capabilities, offered: capabilities)
+            })
+        else { return nil }
         let entry = entries.remove(at: i)
         members.remove(entry.ticketId)
         return entry

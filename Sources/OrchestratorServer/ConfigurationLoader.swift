@@ -19,7 +19,10 @@ public enum ConfigurationLoader {
 
     /// Loads the file named by `path` (or `ORCHESTRATOR_CONFIG`) over the defaults, then applies
     /// the environment.
-    public static func load(path: String?, environment env: [String: String] = ProcessInfo.processInfo.environment)
+    public static func load(
+        path: String?,
+        environment env: [String: String] = ProcessInfo.processInfo.environment
+    )
         throws -> ServerConfiguration
     {
         var configuration = ServerConfiguration()
@@ -73,7 +76,8 @@ public enum ConfigurationLoader {
         let combined = merge(base, overrides, path: "", unknown: &unknown)
         if !unknown.isEmpty {
             throw ConfigurationError(
-                "configuration file \(source): unknown key(s) \(unknown.sorted().joined(separator: ", "))")
+                "configuration file \(source): unknown key(s) \(unknown.sorted().joined(separator: ", "))"
+            )
         }
         do {
             return try decoder.decode(T.self, from: JSONSerialization.data(withJSONObject: combined))
@@ -83,7 +87,10 @@ public enum ConfigurationLoader {
     }
 
     private static func merge(
-        _ base: [String: Any], _ overrides: [String: Any], path: String, unknown: inout [String]
+        _ base: [String: Any],
+        _ overrides: [String: Any],
+        path: String,
+        unknown: inout [String]
     ) -> [String: Any] {
         var result = base
         var byNormalised: [String: String] = [:]
@@ -109,7 +116,9 @@ public enum ConfigurationLoader {
     }
 
     /// Keys whose default is nil (so they do not appear in the encoded defaults), with their coding key.
-    static let optionalKeys: [String: String] = ["storage.database_url": "databaseURL", "outbox.directory": "directory"]
+    static let optionalKeys: [String: String] = [
+        "storage.database_url": "databaseURL", "outbox.directory": "directory",
+    ]
 
     private static func normalise(_ key: String) -> String {
         key.lowercased().replacingOccurrences(of: "_", with: "")

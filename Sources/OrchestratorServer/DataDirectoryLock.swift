@@ -16,11 +16,14 @@ public final class DataDirectoryLock: Sendable {
         let fd = open(path, O_RDWR | O_CREAT, 0o644)
         guard fd >= 0 else { throw ConfigurationError("cannot open lock file \(path): errno \(errno)") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(
+                in: .whitespacesAndNewlines
+            )
             close(fd)
             throw ConfigurationError(
                 "data directory \(directory) is in use by another orchestrator process (pid \(holder ?? "?")); "
-                    + "use another --data-dir or the PostgreSQL store for several replicas")
+                    + "use another --data-dir or the PostgreSQL store for several replicas"
+            )
         }
         ftruncate(fd, 0)
         let pid = "\(getpid())\n"

@@ -26,10 +26,13 @@ public struct OrchestratorServer: Sendable {
         lock = try DataDirectoryLock(directory: configuration.storage.dataDir)
         if let url = configuration.storage.databaseURL, !url.hasPrefix("sqlite:") {
             throw ConfigurationError(
-                "database URL \(url) is not supported yet: use sqlite:PATH (PostgreSQL comes with the scale-out release)")
+                "database URL \(url) is not supported yet: use sqlite:PATH (PostgreSQL comes with the scale-out release)"
+            )
         }
         let store = try SQLiteWorkflowStore(
-            path: configuration.sqlitePath, synchronous: configuration.storage.sqliteSynchronous)
+            path: configuration.sqlitePath,
+            synchronous: configuration.storage.sqliteSynchronous
+        )
         self.store = store
         var sinks: [any OutboxSink] = []
         if let directory = configuration.outboxDirectory {
@@ -41,29 +44,39 @@ public struct OrchestratorServer: Sendable {
             let registry = MetricsBootstrap.registry()
             let options = HTTPOptions(
                 maxBodyBytes: configuration.http.maxBodyBytes,
-                maxWorkerBodyBytes: configuration.http.maxWorkerBodyBytes, version: ServerVersion.current)
+                maxWorkerBodyBytes: configuration.http.maxWorkerBodyBytes,
+                version: ServerVersion.current
+            )
             let router = buildRouter(engine: engine, options: options, metrics: registry)
             services.append(
                 Application(
                     router: router,
                     configuration: .init(
                         address: .hostname(configuration.http.host, port: configuration.http.port),
-                        serverName: "orchestrator-dynamic"),
-                    logger: logger))
+                        serverName: "orchestrator-dynamic"
+                    ),
+                    logger: logger
+                )
+            )
             if configuration.http.metricsPort > 0 {
                 let metricsRouter = Router()
                 metricsRouter.get("/metrics") { _, _ -> Response in
                     Response(
-                        status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+                        status: .ok,
+                        headers: [.contentType: "text/plain; version=0.0.4"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer()))
+                    )
                 }
                 services.append(
                     Application(
                         router: metricsRouter,
                         configuration: .init(
                             address: .hostname(configuration.http.host, port: configuration.http.metricsPort),
-                            serverName: "orchestrator-dynamic-metrics"),
-                        logger: logger))
+                            serverName: "orchestrator-dynamic-metrics"
+                        ),
+                        logger: logger
+                    )
+                )
             }
         }
         self.services = services

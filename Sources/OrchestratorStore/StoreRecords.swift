@@ -32,9 +32,16 @@ public struct WorkflowCommit: Sendable {
     public var firedTimers: [String]
 
     public init(
-        state: WorkflowState, expectedVersion: Int64, changedTickets: Set<Int>, decision: ConsolidatedDecision? = nil,
-        event: TimedEvent, timers: [TimerChange] = [], outbox: [OutboxMessage] = [],
-        incidents: [OrchestrationIncident] = [], audit: ValidationReport? = nil, firedTimers: [String] = []
+        state: WorkflowState,
+        expectedVersion: Int64,
+        changedTickets: Set<Int>,
+        decision: ConsolidatedDecision? = nil,
+        event: TimedEvent,
+        timers: [TimerChange] = [],
+        outbox: [OutboxMessage] = [],
+        incidents: [OrchestrationIncident] = [],
+        audit: ValidationReport? = nil,
+        firedTimers: [String] = []
     ) {
         self.state = state
         self.expectedVersion = expectedVersion
@@ -77,7 +84,10 @@ public struct WorkflowFilter: Sendable, Equatable {
     public var limit: Int
     public var offset: Int
     public init(
-        status: WorkflowStatus? = nil, planId: String? = nil, decisionId: String? = nil, limit: Int = 50,
+        status: WorkflowStatus? = nil,
+        planId: String? = nil,
+        decisionId: String? = nil,
+        limit: Int = 50,
         offset: Int = 0
     ) {
         self.status = status
@@ -113,8 +123,15 @@ public struct WorkflowSummary: Sendable, Equatable, Codable {
     }
 
     public init(
-        workflowId: String, decisionId: String, planId: String, status: WorkflowStatus, riskBand: RiskBand?,
-        ticketCount: Int, createdAt: EpochMillis, updatedAt: EpochMillis, completedAt: EpochMillis?
+        workflowId: String,
+        decisionId: String,
+        planId: String,
+        status: WorkflowStatus,
+        riskBand: RiskBand?,
+        ticketCount: Int,
+        createdAt: EpochMillis,
+        updatedAt: EpochMillis,
+        completedAt: EpochMillis?
     ) {
         self.workflowId = workflowId
         self.decisionId = decisionId
@@ -183,7 +200,10 @@ public struct WorkerRecord: Sendable, Equatable, Codable {
     public var registeredAt: EpochMillis
     public var lastSeenAt: EpochMillis
     public init(
-        workerId: String, capabilities: [String], labels: [String: String] = [:], registeredAt: EpochMillis,
+        workerId: String,
+        capabilities: [String],
+        labels: [String: String] = [:],
+        registeredAt: EpochMillis,
         lastSeenAt: EpochMillis
     ) {
         self.workerId = workerId

@@ -24,8 +24,15 @@ struct BenchReport: Encodable {
 
         var line: String {
             String(
-                format: "A throughput: %d plans / %d tickets in %.3f s = %.1f plans/s, %.0f tickets/s (fingerprint p0 %@)",
-                plans, tickets, seconds, plansPerSecond, ticketsPerSecond, firstFingerprint)
+                format:
+                    "A throughput: %d plans / %d tickets in %.3f s = %.1f plans/s, %.0f tickets/s (fingerprint p0 %@)",
+                plans,
+                tickets,
+                seconds,
+                plansPerSecond,
+                ticketsPerSecond,
+                firstFingerprint
+            )
         }
     }
 
@@ -39,8 +46,14 @@ struct BenchReport: Encodable {
 
         var line: String {
             String(
-                format: "B latency (10-task chain x %d): completion p50 %.0f ms p99 %.0f ms; dispatch p50 %.0f ms p99 %.0f ms",
-                runs, completionP50Ms, completionP99Ms, dispatchP50Ms, dispatchP99Ms)
+                format:
+                    "B latency (10-task chain x %d): completion p50 %.0f ms p99 %.0f ms; dispatch p50 %.0f ms p99 %.0f ms",
+                runs,
+                completionP50Ms,
+                completionP99Ms,
+                dispatchP50Ms,
+                dispatchP99Ms
+            )
         }
     }
 
@@ -58,7 +71,16 @@ struct BenchReport: Encodable {
         var line: String {
             String(
                 format: "C scale %@ n=%d (%d deps, chain %d, fp %@): %.0f ms %@; dispatch p50 %.0f ms p99 %.0f ms",
-                shape, tasks, dependencies, longestChain, fingerprint, totalMs, status, dispatchP50Ms, dispatchP99Ms)
+                shape,
+                tasks,
+                dependencies,
+                longestChain,
+                fingerprint,
+                totalMs,
+                status,
+                dispatchP50Ms,
+                dispatchP99Ms
+            )
         }
     }
 
@@ -81,7 +103,8 @@ struct BenchReport: Encodable {
         if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
             let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") })
         {
-            model = line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? model
+            model =
+                line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? model
         }
         return String(format: "%d cores, %.0f GiB, %@", cores, memory, model)
     }

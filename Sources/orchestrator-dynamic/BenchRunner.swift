@@ -13,7 +13,9 @@ struct BenchRunner {
 
     /// A: many plans at once.
     func throughput(plans count: Int) async throws -> BenchReport.Throughput {
-        let generated = (0..<count).map { BenchWorkload.generate(shape: .random, tasks: 10, seed: seed, batchIndex: $0) }
+        let generated = (0..<count).map {
+            BenchWorkload.generate(shape: .random, tasks: 10, seed: seed, batchIndex: $0)
+        }
         let frames = engine.feed.subscribe(buffer: 100_000)
         let start = SystemClock().nowMillis()
         let ids = try await withThrowingTaskGroup(of: String.self) { group in
@@ -27,9 +29,14 @@ struct BenchRunner {
         let tickets = generated.reduce(0) { $0 + $1.risks.count }
         let seconds = Double(max(1, end - start)) / 1000
         return .init(
-            plans: count, tickets: tickets, seconds: seconds, plansPerSecond: Double(count) / seconds,
-            ticketsPerSecond: Double(tickets) / seconds, firstFingerprint: generated.first?.fingerprint ?? "",
-            statuses: Dictionary(grouping: finished.values, by: \.status).mapValues(\.count))
+            plans: count,
+            tickets: tickets,
+            seconds: seconds,
+            plansPerSecond: Double(count) / seconds,
+            ticketsPerSecond: Double(tickets) / seconds,
+            firstFingerprint: generated.first?.fingerprint ?? "",
+            statuses: Dictionary(grouping: finished.values, by: \.status).mapValues(\.count)
+        )
     }
 
     /// B: one 10-task chain at a time.
@@ -46,9 +53,13 @@ struct BenchRunner {
             dispatch.append(contentsOf: try await dispatchLatencies(id))
         }
         return .init(
-            runs: runs, completionP50Ms: percentile(completion, 50), completionP99Ms: percentile(completion, 99),
-            dispatchP50Ms: percentile(dispatch, 50), dispatchP99Ms: percentile(dispatch, 99),
-            fingerprint: BenchWorkload.generate(shape: .chain, tasks: 10, seed: seed).fingerprint)
+            runs: runs,
+            completionP50Ms: percentile(completion, 50),
+            completionP99Ms: percentile(completion, 99),
+            dispatchP50Ms: percentile(dispatch, 50),
+            dispatchP99Ms: percentile(dispatch, 99),
+            fingerprint: BenchWorkload.generate(shape: .chain, tasks: 10, seed: seed).fingerprint
+        )
     }
 
     /// C: one large plan.
@@ -60,29 +71,47 @@ struct BenchRunner {
         let frame = try await waitForFrames(frames, workflowIds: [id])[id]!
         let dispatch = try await dispatchLatencies(id)
         return .init(
-            shape: shape.rawValue, tasks: tasks, dependencies: plan.dependencyCount, longestChain: plan.longestChain,
-            fingerprint: plan.fingerprint, totalMs: Double(frame.timestamp - start), status: frame.status,
-            dispatchP50Ms: percentile(dispatch, 50), dispatchP99Ms: percentile(dispatch, 99))
+            shape: shape.rawValue,
+            tasks: tasks,
+            dependencies: plan.dependencyCount,
+            longestChain: plan.longestChain,
+            fingerprint: plan.fingerprint,
+            totalMs: Double(frame.timestamp - start),
+            status: frame.status,
+            dispatchP50Ms: percentile(dispatch, 50),
+            dispatchP99Ms: percentile(dispatch, 99)
+        )
     }
 
     func submit(_ generated: BenchWorkload.Generated, tag: String = "") async throws -> String {
         let plan = generated.plan(taskMillis: taskMs, createdAt: SystemClock().nowMillis())
         var decision = ConsolidatedDecision(
-            decisionId: "bench-\(nonce)\(tag)-\(plan.planId)", planId: plan.planId, intentId: plan.intentId,
-            finalDecision: .approve, plan: plan, createdAt: plan.createdAt)
+            decisionId: "bench-\(nonce)\(tag)-\(plan.planId)",
+            planId: plan.planId,
+            intentId: plan.intentId,
+            finalDecision: .approve,
+            plan: plan,
+            createdAt: plan.createdAt
+        )
         decision.correlationId = decision.decisionId
         let outcome = try await engine.submit(decision: decision)
         return outcome.workflowId
     }
 
     /// Collects the final frames of the given workflows.
-    func waitForFrames(_ stream: AsyncStream<StoredOutboxMessage>, workflowIds: Set<String>) async throws
+    func waitForFrames(
+        _ stream: AsyncStream<StoredOutboxMessage>,
+        workflowIds: Set<String>
+    ) async throws
         -> [String: TelemetryFrame]
     {
         var found: [String: TelemetryFrame] = [:]
         for await message in stream where message.message.topic == .telemetryFrames {
             guard workflowIds.contains(message.message.key) else { continue }
-            found[message.message.key] = try JSONDecoder().decode(TelemetryFrame.self, from: Data(message.message.payload.utf8))
+            found[message.message.key] = try JSONDecoder().decode(
+                TelemetryFrame.self,
+                from: Data(message.message.payload.utf8)
+            )
             if found.count == workflowIds.count { break }
         }
         return found

@@ -49,7 +49,9 @@ struct CoreBenchCommand: ParsableCommand {
         let allocation = AllocationPolicy()
         var rows: [Row] = []
         print("bench core: shape \(shape.rawValue), seed \(seed), \(repeats) run(s) per size")
-        print("tasks      deps       fingerprint       validate   tickets    total(med) total(best) tasks/s      RSS after  peak RSS")
+        print(
+            "tasks      deps       fingerprint       validate   tickets    total(med) total(best) tasks/s      RSS after  peak RSS"
+        )
         for n in counts {
             let generated = BenchWorkload.generate(shape: shape, tasks: n, seed: seed)
             let plan = generated.plan(createdAt: 0)
@@ -77,20 +79,28 @@ struct CoreBenchCommand: ParsableCommand {
             let totals = zip(validateTimes, generateTimes).map { $0 + $1 }
             let median = Self.median(totals)
             let row = Row(
-                tasks: n, dependencies: generated.dependencyCount, fingerprint: generated.fingerprint,
-                validateMedianMs: Self.median(validateTimes), generateMedianMs: Self.median(generateTimes),
-                totalMedianMs: median, totalBestMs: totals.min()!, tasksPerSecond: Double(n) / (median / 1000),
+                tasks: n,
+                dependencies: generated.dependencyCount,
+                fingerprint: generated.fingerprint,
+                validateMedianMs: Self.median(validateTimes),
+                generateMedianMs: Self.median(generateTimes),
+                totalMedianMs: median,
+                totalBestMs: totals.min()!,
+                tasksPerSecond: Double(n) / (median / 1000),
                 residentAfterMiB: Double(ResourceUsage.currentResidentBytes()) / 1_048_576,
-                peakResidentMiB: Double(ResourceUsage.peakResidentBytes()) / 1_048_576)
+                peakResidentMiB: Double(ResourceUsage.peakResidentBytes()) / 1_048_576
+            )
             rows.append(row)
             print(
                 [
                     String(n).padding(9), String(row.dependencies).padding(9), row.fingerprint.padding(16),
-                    Self.fixed(row.validateMedianMs, "ms").padding(9), Self.fixed(row.generateMedianMs, "ms").padding(9),
+                    Self.fixed(row.validateMedianMs, "ms").padding(9),
+                    Self.fixed(row.generateMedianMs, "ms").padding(9),
                     Self.fixed(row.totalMedianMs, "ms").padding(9), Self.fixed(row.totalBestMs, "ms").padding(10),
                     String(Int(row.tasksPerSecond)).padding(11), Self.fixed(row.residentAfterMiB, "MiB").padding(9),
                     Self.fixed(row.peakResidentMiB, "MiB"),
-                ].joined(separator: "  "))
+                ].joined(separator: "  ")
+            )
         }
         if let json {
             let encoder = JSONEncoder()

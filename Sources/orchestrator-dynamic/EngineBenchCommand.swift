@@ -60,24 +60,36 @@ struct EngineBenchCommand: AsyncParsableCommand {
         configuration.http.port = port
         configuration.http.host = "127.0.0.1"
         configuration.http.metricsPort = 0
-        configuration.engine.policies.validation.maxTasks = max(configuration.engine.policies.validation.maxTasks, scaleTasks)
+        configuration.engine.policies.validation.maxTasks = max(
+            configuration.engine.policies.validation.maxTasks,
+            scaleTasks
+        )
         let logger = Logs.make("bench", level: "warning")
         let server = try OrchestratorServer(configuration: configuration, logger: logger, serveHTTP: workers == .http)
         let group = ServiceGroup(
-            configuration: .init(services: server.services.map { .init(service: $0) }, logger: logger))
+            configuration: .init(services: server.services.map { .init(service: $0) }, logger: logger)
+        )
         let runner = BenchRunner(engine: server.engine, seed: seed, taskMs: taskMs)
         var report = BenchReport(
-            workers: workers.rawValue, concurrency: concurrency, taskMs: taskMs,
-            database: configuration.sqlitePath, machine: BenchReport.machineDescription())
+            workers: workers.rawValue,
+            concurrency: concurrency,
+            taskMs: taskMs,
+            database: configuration.sqlitePath,
+            machine: BenchReport.machineDescription()
+        )
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             while !server.engine.isRunning { try await Task.sleep(for: .milliseconds(10)) }
             var workerProcess: Process?
             if workers == .inProcess {
                 let pool = InProcessWorkerPool(
-                    engine: server.engine, size: concurrency, capabilities: ["*"],
+                    engine: server.engine,
+                    size: concurrency,
+                    capabilities: ["*"],
                     executor: ReferenceExecutor(options: ExecutorOptions(allowShell: false, simulationScale: 0)),
-                    idPrefix: "bench", logger: logger)
+                    idPrefix: "bench",
+                    logger: logger
+                )
                 tasks.addTask { await pool.run() }
             } else {
                 workerProcess = try Self.startWorkerProcess(port: port, concurrency: concurrency)

@@ -7,7 +7,11 @@ enum InputFile {
     /// Largest input accepted, in bytes.
     static let maxBytes = 256 * 1024 * 1024
 
-    static func read(_ path: String, format: SubmissionDecoder.Format, kind: SubmissionDecoder.Kind) throws
+    static func read(
+        _ path: String,
+        format: SubmissionDecoder.Format,
+        kind: SubmissionDecoder.Kind
+    ) throws
         -> Submission
     {
         let data: Data

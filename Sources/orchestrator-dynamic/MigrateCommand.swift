@@ -5,7 +5,9 @@ import SQLiteStore
 /// `migrate`: applies the store's schema migrations and exits.
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "migrate", abstract: "Apply the database schema migrations and exit.")
+        commandName: "migrate",
+        abstract: "Apply the database schema migrations and exit."
+    )
 
     @OptionGroup var options: ServerOptions
 
@@ -18,7 +20,8 @@ struct MigrateCommand: AsyncParsableCommand {
             print(
                 applied.isEmpty
                     ? "\(configuration.sqlitePath): schema up to date"
-                    : "\(configuration.sqlitePath): applied migration(s) \(applied.map(String.init).joined(separator: ", "))")
+                    : "\(configuration.sqlitePath): applied migration(s) \(applied.map(String.init).joined(separator: ", "))"
+            )
             withExtendedLifetime(lock) {}
         } catch {
             warn("error: \(error)")

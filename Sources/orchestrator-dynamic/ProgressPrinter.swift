@@ -19,7 +19,11 @@ final class ProgressPrinter {
             if record.compensation != .none { label += " [compensation \(record.compensation.rawValue)]" }
             guard seen[record.ticketId] != label else { continue }
             seen[record.ticketId] = label
-            let name = record.ticket.taskId.padding(toLength: max(14, record.ticket.taskId.count), withPad: " ", startingAt: 0)
+            let name = record.ticket.taskId.padding(
+                toLength: max(14, record.ticket.taskId.count),
+                withPad: " ",
+                startingAt: 0
+            )
             let type = record.ticket.taskType.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
             var text = "  \(name)  \(type)  \(label)"
             if let error = record.ticket.errorMessage, record.phase != .COMPLETED { text += ": \(error)" }

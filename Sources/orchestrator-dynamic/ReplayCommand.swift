@@ -53,7 +53,8 @@ struct ReplayCommand: AsyncParsableCommand {
         if differences.isEmpty {
             print(
                 "replay OK: \(history.count) event(s) rebuild workflow \(workflowId) exactly "
-                    + "(\(rebuilt.status.rawValue), \(rebuilt.tickets.count) ticket(s))")
+                    + "(\(rebuilt.status.rawValue), \(rebuilt.tickets.count) ticket(s))"
+            )
         } else {
             print("replay MISMATCH after \(history.count) event(s):")
             for difference in differences.prefix(50) { print("  - \(difference)") }

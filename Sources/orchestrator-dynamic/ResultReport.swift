@@ -34,10 +34,12 @@ struct ResultReport: Encodable {
         if let m = state.metrics {
             lines.append(
                 "tickets    \(m.total) total, \(m.successful) successful, \(m.failed) failed, "
-                    + "\(m.compensated) compensated, \(m.skipped) skipped")
+                    + "\(m.compensated) compensated, \(m.skipped) skipped"
+            )
             lines.append("retries    \(m.retries)   SLA violations \(m.slaViolations)")
             lines.append(
-                "duration   \(m.durationMs) ms" + (m.averageTicketDurationMs.map { " (average ticket \($0) ms)" } ?? ""))
+                "duration   \(m.durationMs) ms" + (m.averageTicketDurationMs.map { " (average ticket \($0) ms)" } ?? "")
+            )
         }
         if !state.tickets.isEmpty {
             lines.append("")
@@ -50,14 +52,21 @@ struct ResultReport: Encodable {
                         t.taskType.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0),
                         t.status.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0),
                         String(t.retryCount).padding(toLength: 7, withPad: " ", startingAt: 0),
-                        (t.actualDurationMs.map { "\($0) ms" } ?? "-").padding(toLength: 8, withPad: " ", startingAt: 0),
+                        (t.actualDurationMs.map { "\($0) ms" } ?? "-").padding(
+                            toLength: 8,
+                            withPad: " ",
+                            startingAt: 0
+                        ),
                         record.workerId ?? "-",
-                    ].joined(separator: "  "))
+                    ].joined(separator: "  ")
+                )
             }
         }
         lines.append("incidents  \(incidents.count)")
         for incident in incidents {
-            lines.append("  - \(incident.incidentType.rawValue) \(incident.severity): \(incident.details.joined(separator: "; "))")
+            lines.append(
+                "  - \(incident.incidentType.rawValue) \(incident.severity): \(incident.details.joined(separator: "; "))"
+            )
         }
         return lines.joined(separator: "\n")
     }

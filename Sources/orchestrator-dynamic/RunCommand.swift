@@ -45,7 +45,8 @@ struct RunCommand: AsyncParsableCommand {
         do {
             configuration = try options.configuration()
             if options.dataDir == nil && ProcessInfo.processInfo.environment["ORCHESTRATOR_DATA_DIR"] == nil {
-                configuration.storage.dataDir = NSTemporaryDirectory() + "orchestrator-run-" + UUID().uuidString.prefix(8)
+                configuration.storage.dataDir =
+                    NSTemporaryDirectory() + "orchestrator-run-" + UUID().uuidString.prefix(8)
             }
             if options.metricsPort == nil { configuration.http.metricsPort = 0 }
             submission = try InputFile.read(file, format: .auto, kind: .auto)
@@ -56,19 +57,30 @@ struct RunCommand: AsyncParsableCommand {
         let logger = Logs.make("orchestrator-dynamic", level: options.logLevel ?? "warning")
         let server: OrchestratorServer
         do {
-            server = try OrchestratorServer(configuration: configuration, logger: logger, serveHTTP: options.port != nil)
+            server = try OrchestratorServer(
+                configuration: configuration,
+                logger: logger,
+                serveHTTP: options.port != nil
+            )
         } catch {
             warn("error: \(error)")
             throw ExitCode(2)
         }
         print("data directory \(configuration.storage.dataDir)")
         let executor = ReferenceExecutor(
-            options: ExecutorOptions(allowShell: allowShell, simulationScale: simulationScale))
+            options: ExecutorOptions(allowShell: allowShell, simulationScale: simulationScale)
+        )
         let pool = InProcessWorkerPool(
-            engine: server.engine, size: max(1, workers), capabilities: ["*"], executor: executor, idPrefix: "builtin",
-            logger: logger)
+            engine: server.engine,
+            size: max(1, workers),
+            capabilities: ["*"],
+            executor: executor,
+            idPrefix: "builtin",
+            logger: logger
+        )
         let group = ServiceGroup(
-            configuration: .init(services: server.services.map { .init(service: $0) }, logger: logger))
+            configuration: .init(services: server.services.map { .init(service: $0) }, logger: logger)
+        )
         let status = try await withThrowingTaskGroup(of: WorkflowStatus?.self) { tasks in
             tasks.addTask {
                 try await group.run()
@@ -114,7 +126,9 @@ struct RunCommand: AsyncParsableCommand {
             }
             outcome = started
         }
-        print("workflow \(outcome.workflowId) \(outcome.created ? "started" : "already known"): \(outcome.status.rawValue)")
+        print(
+            "workflow \(outcome.workflowId) \(outcome.created ? "started" : "already known"): \(outcome.status.rawValue)"
+        )
         let progress = ProgressPrinter()
         var approved = false
         while true {

@@ -14,7 +14,8 @@ struct SchemaCommand: ParsableCommand {
     func run() throws {
         guard let record = ContractSchemas.Record(rawValue: name) else {
             throw ValidationError(
-                "unknown schema \"\(name)\"; expected one of \(ContractSchemas.Record.allCases.map(\.rawValue).joined(separator: ", "))")
+                "unknown schema \"\(name)\"; expected one of \(ContractSchemas.Record.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         print(ContractSchemas.text(record), terminator: "")
     }

@@ -29,11 +29,15 @@ struct ServeCommand: AsyncParsableCommand {
             metadata: [
                 "port": "\(configuration.http.port)", "database": "\(configuration.sqlitePath)",
                 "outbox": "\(configuration.outboxDirectory ?? "-")",
-            ])
+            ]
+        )
         let group = ServiceGroup(
             configuration: .init(
                 services: server.services.map { .init(service: $0) },
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
         try await group.run()
     }
 }

@@ -26,7 +26,9 @@ struct SubmitCommand: AsyncParsableCommand {
         let bytes: [UInt8]
         let submission: Submission
         do {
-            let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile()
+            let data =
+                file == "-"
+                ? FileHandle.standardInput.readDataToEndOfFile()
                 : try Data(contentsOf: URL(fileURLWithPath: file))
             bytes = Array(data)
             submission = try SubmissionDecoder.decode(bytes, format: .json)
@@ -42,7 +44,9 @@ struct SubmitCommand: AsyncParsableCommand {
             case .decision: response = try await api.submitDecision(jsonBytes: bytes)
             case .plan: response = try await api.submitPlan(jsonBytes: bytes, start: !ledgerOnly)
             }
-            if let json = response.json { print(String(decoding: try WireJSON.encode(json, pretty: true), as: UTF8.self)) }
+            if let json = response.json {
+                print(String(decoding: try WireJSON.encode(json, pretty: true), as: UTF8.self))
+            }
             guard wait, let workflowId = response.outcome?.workflowId else { return }
             while true {
                 let view = try await api.workflow(workflowId)
@@ -63,7 +67,9 @@ struct SubmitCommand: AsyncParsableCommand {
 /// `status [WORKFLOW_ID]`: one workflow in detail, or the latest workflows.
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "status", abstract: "Show a workflow, or list the latest workflows, of a running orchestrator.")
+        commandName: "status",
+        abstract: "Show a workflow, or list the latest workflows, of a running orchestrator."
+    )
 
     @Argument(help: "A workflow id; omit to list workflows.")
     var workflowId: String?
@@ -84,7 +90,13 @@ struct StatusCommand: AsyncParsableCommand {
                 let views = try await api.listWorkflows(status: state, limit: limit)
                 print("workflow_id".padding(toLength: 48, withPad: " ", startingAt: 0) + "status")
                 for view in views {
-                    print(view.workflowId.padding(toLength: max(48, view.workflowId.count + 1), withPad: " ", startingAt: 0) + view.status)
+                    print(
+                        view.workflowId.padding(
+                            toLength: max(48, view.workflowId.count + 1),
+                            withPad: " ",
+                            startingAt: 0
+                        ) + view.status
+                    )
                 }
                 return
             }
@@ -92,10 +104,14 @@ struct StatusCommand: AsyncParsableCommand {
             print("workflow   \(view.workflowId): \(view.status)")
             if let reason = view.reason { print("reason     \(reason)") }
             if let m = view.metrics {
-                print("tickets    \(m.total) total, \(m.successful) successful, \(m.failed) failed, \(m.compensated) compensated, \(m.skipped) skipped; \(m.retries) retries, \(m.slaViolations) SLA violations, \(m.durationMs) ms")
+                print(
+                    "tickets    \(m.total) total, \(m.successful) successful, \(m.failed) failed, \(m.compensated) compensated, \(m.skipped) skipped; \(m.retries) retries, \(m.slaViolations) SLA violations, \(m.durationMs) ms"
+                )
             }
             for ticket in view.tickets {
-                print("  \(ticket.taskId)  \(ticket.taskType)  \(ticket.status)  \(ticket.phase ?? "")  retries \(ticket.retryCount)")
+                print(
+                    "  \(ticket.taskId)  \(ticket.taskType)  \(ticket.status)  \(ticket.phase ?? "")  retries \(ticket.retryCount)"
+                )
             }
         } catch let error as ClientError {
             warn("error: \(error)")

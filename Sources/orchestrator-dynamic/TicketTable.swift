@@ -16,7 +16,8 @@ struct TicketTable {
         if let plan {
             lines.append(
                 "plan       \(plan.planId): \(plan.tasks.count) task(s), risk band \(plan.riskBandText), "
-                    + "priority \(plan.originalPriority), security \(plan.originalSecurityLevel)")
+                    + "priority \(plan.originalPriority), security \(plan.originalSecurityLevel)"
+            )
         }
         for warning in prepared.report.warnings { lines.append("note       \(warning)") }
         guard prepared.report.isValid else {
@@ -29,13 +30,17 @@ struct TicketTable {
         }
         lines.append("")
         let byTicket = Dictionary(uniqueKeysWithValues: prepared.tickets.map { ($0.ticketId, $0.taskId) })
-        let header = ["#", "ticket_id", "task_id", "type", "depends on", "timeout", "deadline", "retries", "qos", "score"]
+        let header = [
+            "#", "ticket_id", "task_id", "type", "depends on", "timeout", "deadline", "retries", "qos", "score",
+        ]
         var rows: [[String]] = []
         for (i, ticket) in prepared.tickets.enumerated() {
-            let qos = "\(ticket.qos.deliveryMode.rawValue)/\(ticket.qos.consistency.rawValue)/\(ticket.qos.durability.rawValue)"
+            let qos =
+                "\(ticket.qos.deliveryMode.rawValue)/\(ticket.qos.consistency.rawValue)/\(ticket.qos.durability.rawValue)"
             rows.append([
                 String(i + 1), ticket.ticketId, ticket.taskId, ticket.taskType.rawValue,
-                ticket.dependencies.isEmpty ? "-" : ticket.dependencies.map { byTicket[$0] ?? $0 }.joined(separator: ","),
+                ticket.dependencies.isEmpty
+                    ? "-" : ticket.dependencies.map { byTicket[$0] ?? $0 }.joined(separator: ","),
                 Self.duration(ticket.sla.timeoutMs), "+" + Self.duration(ticket.sla.deadline - ticket.createdAt),
                 String(ticket.sla.maxRetries), qos, Self.score(prepared.scores[ticket.ticketId] ?? 0),
             ])

@@ -41,12 +41,18 @@ struct WorkerCommand: AsyncParsableCommand {
         let logger = Logs.make("orchestrator-worker", level: logLevel)
         let api = OrchestratorClient(baseURL: client.baseURL)
         let executor = ReferenceExecutor(
-            options: ExecutorOptions(allowShell: allowShell, simulationScale: simulationScale))
+            options: ExecutorOptions(allowShell: allowShell, simulationScale: simulationScale)
+        )
         let id = workerId ?? "worker-\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
         let worker = HTTPWorker(
-            client: api, workerId: id,
+            client: api,
+            workerId: id,
             capabilities: capabilities.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
-            concurrency: concurrency, executor: executor, pollWaitMs: pollWaitMs, logger: logger)
+            concurrency: concurrency,
+            executor: executor,
+            pollWaitMs: pollWaitMs,
+            logger: logger
+        )
         logger.info("worker started", metadata: ["worker_id": "\(id)", "url": "\(client.baseURL)"])
         do {
             try await withGracefulShutdownHandler {

@@ -44,7 +44,9 @@ public struct AllocationPolicy: Sendable, Equatable, Codable {
         ready.map { (ticket: $0, score: score($0, now: now)) }
             .sorted { a, b in
                 if a.score != b.score { return a.score > b.score }
-                if a.ticket.sla.deadline != b.ticket.sla.deadline { return a.ticket.sla.deadline < b.ticket.sla.deadline }
+                if a.ticket.sla.deadline != b.ticket.sla.deadline {
+                    return a.ticket.sla.deadline < b.ticket.sla.deadline
+                }
                 return a.ticket.ticketId < b.ticket.ticketId
             }
             .map(\.ticket)
@@ -61,7 +63,9 @@ public struct AllocationPolicy: Sendable, Equatable, Codable {
 
     /// The best ready ticket a worker may take, or `nil`.
     public func select(
-        from ready: [ExecutionTicket], capabilities: [String], now: EpochMillis
+        from ready: [ExecutionTicket],
+        capabilities: [String],
+        now: EpochMillis
     ) -> ExecutionTicket? {
         order(ready.filter { Self.matches(required: $0.requiredCapabilities, offered: capabilities) }, now: now).first
     }

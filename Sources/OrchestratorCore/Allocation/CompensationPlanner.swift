@@ -28,7 +28,10 @@ public enum CompensationPlanner {
     /// the failed ticket are compensated (tickets already compensated or with a compensation
     /// ticket are skipped).
     public static func plan(
-        failedTicketId: String, tickets: [ExecutionTicket], workflowId: String, now: EpochMillis
+        failedTicketId: String,
+        tickets: [ExecutionTicket],
+        workflowId: String,
+        now: EpochMillis
     ) -> Plan {
         var position: [String: Int] = [:]
         for (i, ticket) in tickets.enumerated() { position[ticket.ticketId] = i }
@@ -69,18 +72,34 @@ public enum CompensationPlanner {
             metadata["compensates"] = original.ticketId
             compensations.append(
                 ExecutionTicket(
-                    ticketId: links[original.ticketId]!, planId: original.planId, intentId: original.intentId,
-                    decisionId: original.decisionId, correlationId: original.correlationId,
-                    traceId: original.traceId, spanId: original.spanId, taskId: original.taskId + ":compensate",
-                    taskType: .COMPENSATE, description: "Compensate: \(original.description)",
+                    ticketId: links[original.ticketId]!,
+                    planId: original.planId,
+                    intentId: original.intentId,
+                    decisionId: original.decisionId,
+                    correlationId: original.correlationId,
+                    traceId: original.traceId,
+                    spanId: original.spanId,
+                    taskId: original.taskId + ":compensate",
+                    taskType: .COMPENSATE,
+                    description: "Compensate: \(original.description)",
                     dependencies: (dependents[i] ?? []).map { links[tickets[$0].ticketId]! },
-                    status: .PENDING, priority: original.priority, riskBand: original.riskBand,
+                    status: .PENDING,
+                    priority: original.priority,
+                    riskBand: original.riskBand,
                     sla: SLA(
-                        deadline: now + original.sla.timeoutMs, timeoutMs: original.sla.timeoutMs,
-                        maxRetries: original.sla.maxRetries),
-                    qos: original.qos, parameters: parameters, requiredCapabilities: original.requiredCapabilities,
-                    securityLevel: original.securityLevel, createdAt: now,
-                    estimatedDurationMs: original.estimatedDurationMs, metadata: metadata))
+                        deadline: now + original.sla.timeoutMs,
+                        timeoutMs: original.sla.timeoutMs,
+                        maxRetries: original.sla.maxRetries
+                    ),
+                    qos: original.qos,
+                    parameters: parameters,
+                    requiredCapabilities: original.requiredCapabilities,
+                    securityLevel: original.securityLevel,
+                    createdAt: now,
+                    estimatedDurationMs: original.estimatedDurationMs,
+                    metadata: metadata
+                )
+            )
         }
         return Plan(compensations: compensations, links: links)
     }

@@ -134,7 +134,8 @@ public struct CognitivePlan: Sendable, Equatable, Codable {
         traceId = try c.lenientString(.traceId)
         spanId = try c.lenientString(.spanId)
         tasks = try c.decodeIfPresent([PlanTask].self, forKey: .tasks) ?? []
-        executionOrder = c.contains(.executionOrder) && (try? c.decodeNil(forKey: .executionOrder)) == false
+        executionOrder =
+            c.contains(.executionOrder) && (try? c.decodeNil(forKey: .executionOrder)) == false
             ? try c.lenientStrings(.executionOrder) : nil
         riskScore = try c.lenientDouble(.riskScore) ?? 0
         riskBandText = try c.lenientString(.riskBandText) ?? ""

@@ -11,8 +11,13 @@ public struct SpecialistVote: Sendable, Equatable, Codable {
     public var processingTimeMs: Int64
 
     public init(
-        specialistType: String, opinionId: String, confidenceScore: Double, riskScore: Double,
-        recommendation: String, weight: Double, processingTimeMs: Int64
+        specialistType: String,
+        opinionId: String,
+        confidenceScore: Double,
+        riskScore: Double,
+        recommendation: String,
+        weight: Double,
+        processingTimeMs: Int64
     ) {
         self.specialistType = specialistType
         self.opinionId = opinionId

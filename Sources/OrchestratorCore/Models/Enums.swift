@@ -19,7 +19,9 @@ extension WireEnum {
             throw DecodingError.dataCorrupted(
                 .init(
                     codingPath: decoder.codingPath,
-                    debugDescription: "unknown value \"\(text)\" (expected one of \(symbols))"))
+                    debugDescription: "unknown value \"\(text)\" (expected one of \(symbols))"
+                )
+            )
         }
         self = value
     }

@@ -38,8 +38,14 @@ public struct ExecutionResult: Sendable, Equatable, Codable {
     public var schemaVersion: Int
 
     public init(
-        ticketId: String, status: ExecutionStatus, result: ExecutionResultPayload, errorMessage: String? = nil,
-        actualDurationMs: Int64? = nil, agentId: String, timestamp: EpochMillis, schemaVersion: Int = 1
+        ticketId: String,
+        status: ExecutionStatus,
+        result: ExecutionResultPayload,
+        errorMessage: String? = nil,
+        actualDurationMs: Int64? = nil,
+        agentId: String,
+        timestamp: EpochMillis,
+        schemaVersion: Int = 1
     ) {
         self.ticketId = ticketId
         self.status = status
@@ -66,7 +72,8 @@ public struct ExecutionResult: Sendable, Equatable, Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         ticketId = try c.decode(String.self, forKey: .ticketId)
         status = try c.decode(ExecutionStatus.self, forKey: .status)
-        result = try c.decodeIfPresent(ExecutionResultPayload.self, forKey: .result)
+        result =
+            try c.decodeIfPresent(ExecutionResultPayload.self, forKey: .result)
             ?? ExecutionResultPayload(success: status == .COMPLETED)
         errorMessage = try c.lenientString(.errorMessage)
         actualDurationMs = try c.lenientInt64(.actualDurationMs)

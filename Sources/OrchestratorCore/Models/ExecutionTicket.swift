@@ -72,15 +72,35 @@ public struct ExecutionTicket: Sendable, Equatable, Codable {
     public var schemaVersion: Int
 
     public init(
-        ticketId: String, planId: String, intentId: String, decisionId: String,
-        correlationId: String? = nil, traceId: String? = nil, spanId: String? = nil,
-        taskId: String, taskType: TaskType, description: String, dependencies: [String],
-        status: TicketStatus = .PENDING, priority: Priority, riskBand: RiskBand, sla: SLA, qos: QoS,
-        parameters: [String: String] = [:], requiredCapabilities: [String] = [],
-        securityLevel: SecurityLevel, createdAt: EpochMillis, startedAt: EpochMillis? = nil,
-        completedAt: EpochMillis? = nil, estimatedDurationMs: Int64? = nil, actualDurationMs: Int64? = nil,
-        retryCount: Int = 0, errorMessage: String? = nil, compensationTicketId: String? = nil,
-        metadata: [String: String] = [:], schemaVersion: Int = 1
+        ticketId: String,
+        planId: String,
+        intentId: String,
+        decisionId: String,
+        correlationId: String? = nil,
+        traceId: String? = nil,
+        spanId: String? = nil,
+        taskId: String,
+        taskType: TaskType,
+        description: String,
+        dependencies: [String],
+        status: TicketStatus = .PENDING,
+        priority: Priority,
+        riskBand: RiskBand,
+        sla: SLA,
+        qos: QoS,
+        parameters: [String: String] = [:],
+        requiredCapabilities: [String] = [],
+        securityLevel: SecurityLevel,
+        createdAt: EpochMillis,
+        startedAt: EpochMillis? = nil,
+        completedAt: EpochMillis? = nil,
+        estimatedDurationMs: Int64? = nil,
+        actualDurationMs: Int64? = nil,
+        retryCount: Int = 0,
+        errorMessage: String? = nil,
+        compensationTicketId: String? = nil,
+        metadata: [String: String] = [:],
+        schemaVersion: Int = 1
     ) {
         self.ticketId = ticketId
         self.planId = planId

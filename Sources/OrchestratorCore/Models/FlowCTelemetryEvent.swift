@@ -134,8 +134,15 @@ public struct WorkflowMetrics: Sendable, Equatable, Codable {
     public var averageTicketDurationMs: Int64?
 
     public init(
-        total: Int = 0, successful: Int = 0, failed: Int = 0, compensated: Int = 0, skipped: Int = 0,
-        retries: Int = 0, slaViolations: Int = 0, durationMs: Int64 = 0, averageTicketDurationMs: Int64? = nil
+        total: Int = 0,
+        successful: Int = 0,
+        failed: Int = 0,
+        compensated: Int = 0,
+        skipped: Int = 0,
+        retries: Int = 0,
+        slaViolations: Int = 0,
+        durationMs: Int64 = 0,
+        averageTicketDurationMs: Int64? = nil
     ) {
         self.total = total
         self.successful = successful
@@ -171,8 +178,16 @@ public struct TelemetryFrame: Sendable, Equatable, Codable {
     public var timestamp: EpochMillis
 
     public init(
-        correlationId: String?, traceId: String?, intentId: String, planId: String, decisionId: String,
-        workflowId: String, status: String, ticketIds: [String], metrics: WorkflowMetrics, timestamp: EpochMillis
+        correlationId: String?,
+        traceId: String?,
+        intentId: String,
+        planId: String,
+        decisionId: String,
+        workflowId: String,
+        status: String,
+        ticketIds: [String],
+        metrics: WorkflowMetrics,
+        timestamp: EpochMillis
     ) {
         self.correlationId = correlationId
         self.traceId = traceId

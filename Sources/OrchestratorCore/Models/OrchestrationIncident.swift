@@ -20,9 +20,18 @@ public struct OrchestrationIncident: Sendable, Equatable, Codable {
 
     /// Builds an incident and seals it with its hash.
     public init(
-        incidentId: String, workflowId: String, incidentType: IncidentType, severity: String, details: [String],
-        affectedTickets: [String], correlationId: String, traceId: String, recommendedPlaybook: String? = nil,
-        autoRemediationEnabled: Bool? = nil, escalationRequired: Bool? = nil, createdAt: EpochMillis
+        incidentId: String,
+        workflowId: String,
+        incidentType: IncidentType,
+        severity: String,
+        details: [String],
+        affectedTickets: [String],
+        correlationId: String,
+        traceId: String,
+        recommendedPlaybook: String? = nil,
+        autoRemediationEnabled: Bool? = nil,
+        escalationRequired: Bool? = nil,
+        createdAt: EpochMillis
     ) {
         self.incidentId = incidentId
         self.workflowId = workflowId

@@ -42,22 +42,35 @@ public struct PlanPreparation: Sendable {
             plan = decision.cognitivePlan.plan ?? ledgerPlan
             outcome = validator.validate(decision: decision, plan: plan, now: now)
             context = TicketContext(
-                workflowId: TicketContext.workflowId(planId: decision.planId), decisionId: decision.decisionId,
-                correlationId: decision.correlationId, traceId: decision.traceId, spanId: decision.spanId,
-                createdAt: now)
+                workflowId: TicketContext.workflowId(planId: decision.planId),
+                decisionId: decision.decisionId,
+                correlationId: decision.correlationId,
+                traceId: decision.traceId,
+                spanId: decision.spanId,
+                createdAt: now
+            )
         case .plan(let bare):
             plan = bare
             outcome = validator.validate(plan: bare, now: now)
             context = TicketContext(
-                workflowId: TicketContext.workflowId(planId: bare.planId), decisionId: "plan-" + bare.planId,
-                correlationId: bare.correlationId, traceId: bare.traceId, spanId: bare.spanId, createdAt: now)
+                workflowId: TicketContext.workflowId(planId: bare.planId),
+                decisionId: "plan-" + bare.planId,
+                correlationId: bare.correlationId,
+                traceId: bare.traceId,
+                spanId: bare.spanId,
+                createdAt: now
+            )
         }
         guard let plan, let order = outcome.order, outcome.report.isValid else {
             return Prepared(report: outcome.report, workflowId: context.workflowId, tickets: [], scores: [:])
         }
         if context.correlationId == nil { context.correlationId = plan.correlationId }
         let tickets = TicketGenerator(policy: policies.tickets).generate(
-            plan: plan, graph: outcome.graph, order: order, context: context)
+            plan: plan,
+            graph: outcome.graph,
+            order: order,
+            context: context
+        )
         var scores: [String: Double] = [:]
         scores.reserveCapacity(tickets.count)
         for ticket in tickets { scores[ticket.ticketId] = policies.allocation.score(ticket, now: now) }

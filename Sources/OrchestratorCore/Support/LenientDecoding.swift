@@ -19,7 +19,10 @@ extension KeyedDecodingContainer {
         case .string(let text):
             if let value = Int64(text) { return value }
             throw DecodingError.dataCorruptedError(
-                forKey: key, in: self, debugDescription: "expected an integer, got \"\(text)\"")
+                forKey: key,
+                in: self,
+                debugDescription: "expected an integer, got \"\(text)\""
+            )
         default:
             throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "expected an integer")
         }
@@ -34,7 +37,10 @@ extension KeyedDecodingContainer {
         case .string(let text):
             if let value = Double(text) { return value }
             throw DecodingError.dataCorruptedError(
-                forKey: key, in: self, debugDescription: "expected a number, got \"\(text)\"")
+                forKey: key,
+                in: self,
+                debugDescription: "expected a number, got \"\(text)\""
+            )
         default:
             throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "expected a number")
         }

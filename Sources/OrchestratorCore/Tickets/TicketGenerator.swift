@@ -8,8 +8,12 @@ public struct TicketContext: Sendable, Equatable {
     public var createdAt: EpochMillis
 
     public init(
-        workflowId: String, decisionId: String, correlationId: String? = nil, traceId: String? = nil,
-        spanId: String? = nil, createdAt: EpochMillis
+        workflowId: String,
+        decisionId: String,
+        correlationId: String? = nil,
+        traceId: String? = nil,
+        spanId: String? = nil,
+        createdAt: EpochMillis
     ) {
         self.workflowId = workflowId
         self.decisionId = decisionId
@@ -35,12 +39,17 @@ public struct TicketGenerator: Sendable {
     /// Generates the tickets of a validated plan. `order` is the topological order from
     /// ``PlanValidator`` (task indices into `plan.tasks`); tickets come out in that order.
     public func generate(
-        plan: CognitivePlan, graph: TaskGraph, order: [Int], context: TicketContext
+        plan: CognitivePlan,
+        graph: TaskGraph,
+        order: [Int],
+        context: TicketContext
     ) -> [ExecutionTicket] {
         let band = plan.riskBand ?? .medium
-        let priority = (try? PlanNormalisation.priority(plan.originalPriority).get()).flatMap { $0 }
+        let priority =
+            (try? PlanNormalisation.priority(plan.originalPriority).get()).flatMap { $0 }
             ?? policy.defaultPriority
-        let security = (try? PlanNormalisation.securityLevel(plan.originalSecurityLevel).get()).flatMap { $0 }
+        let security =
+            (try? PlanNormalisation.securityLevel(plan.originalSecurityLevel).get()).flatMap { $0 }
             ?? policy.defaultSecurityLevel
         let timeouts = plan.tasks.map { policy.timeout(estimateMs: policy.estimate($0)) }
         let chains = graph.longestPathSums(order: order) { timeouts[$0] }
@@ -62,18 +71,30 @@ public struct TicketGenerator: Sendable {
             if let cap { offset = min(offset, cap) }
             tickets.append(
                 ExecutionTicket(
-                    ticketId: ticketIds[i], planId: plan.planId, intentId: plan.intentId,
+                    ticketId: ticketIds[i],
+                    planId: plan.planId,
+                    intentId: plan.intentId,
                     decisionId: context.decisionId,
                     correlationId: context.correlationId ?? plan.correlationId,
-                    traceId: context.traceId ?? plan.traceId, spanId: context.spanId ?? plan.spanId,
-                    taskId: task.taskId, taskType: type, description: task.description,
+                    traceId: context.traceId ?? plan.traceId,
+                    spanId: context.spanId ?? plan.spanId,
+                    taskId: task.taskId,
+                    taskType: type,
+                    description: task.description,
                     dependencies: graph.predecessors[i].map { ticketIds[$0] },
-                    status: .PENDING, priority: priority, riskBand: band,
+                    status: .PENDING,
+                    priority: priority,
+                    riskBand: band,
                     sla: SLA(deadline: context.createdAt + offset, timeoutMs: timeouts[i], maxRetries: maxRetries),
-                    qos: qos, parameters: task.parameters, requiredCapabilities: task.requiredCapabilities,
-                    securityLevel: security, createdAt: context.createdAt,
+                    qos: qos,
+                    parameters: task.parameters,
+                    requiredCapabilities: task.requiredCapabilities,
+                    securityLevel: security,
+                    createdAt: context.createdAt,
                     estimatedDurationMs: task.estimatedDurationMs ?? policy.defaultEstimateMs,
-                    metadata: metadata))
+                    metadata: metadata
+                )
+            )
         }
         return tickets
     }

@@ -14,7 +14,8 @@ public struct TicketPolicy: Sendable, Equatable, Codable {
         low: .init(deliveryMode: .AT_LEAST_ONCE, consistency: .EVENTUAL, durability: .PERSISTENT),
         medium: .init(deliveryMode: .AT_LEAST_ONCE, consistency: .EVENTUAL, durability: .PERSISTENT),
         high: .init(deliveryMode: .EXACTLY_ONCE, consistency: .STRONG, durability: .PERSISTENT),
-        critical: .init(deliveryMode: .EXACTLY_ONCE, consistency: .STRONG, durability: .PERSISTENT))
+        critical: .init(deliveryMode: .EXACTLY_ONCE, consistency: .STRONG, durability: .PERSISTENT)
+    )
     /// A ticket's deadline is `created_at + deadlineFactor × (sum of timeouts along the longest
     /// chain of predecessors ending at the ticket, its own included)`, so a chain whose every
     /// task keeps within its timeout is never late by construction.

@@ -27,8 +27,11 @@ public enum PlanNormalisation {
         default:
             return .failure(
                 .init(
-                    .invalidValue, field: "original_priority",
-                    "unknown value \"\(text)\" (expected LOW, NORMAL, HIGH, CRITICAL in any case)"))
+                    .invalidValue,
+                    field: "original_priority",
+                    "unknown value \"\(text)\" (expected LOW, NORMAL, HIGH, CRITICAL in any case)"
+                )
+            )
         }
     }
 
@@ -40,8 +43,11 @@ public enum PlanNormalisation {
         if let value = SecurityLevel(lenient: key) { return .success(value) }
         return .failure(
             .init(
-                .invalidValue, field: "original_security_level",
-                "unknown value \"\(text)\" (expected PUBLIC, INTERNAL, CONFIDENTIAL, RESTRICTED in any case)"))
+                .invalidValue,
+                field: "original_security_level",
+                "unknown value \"\(text)\" (expected PUBLIC, INTERNAL, CONFIDENTIAL, RESTRICTED in any case)"
+            )
+        )
     }
 }
 

@@ -31,15 +31,18 @@ public struct PlanValidator: Sendable {
         if decision.finalDecision == nil {
             problems.append(
                 .init(
-                    .invalidValue, field: "final_decision",
+                    .invalidValue,
+                    field: "final_decision",
                     decision.finalDecisionText.isEmpty
                         ? "required field is missing"
                         : "unknown value \"\(decision.finalDecisionText)\" (expected approve, reject, review_required, conditional)"
-                ))
+                )
+            )
         }
         if let validUntil = decision.validUntil, validUntil < now {
             problems.append(
-                .init(.expired, field: "valid_until", "decision expired at \(validUntil) ms (now \(now) ms)"))
+                .init(.expired, field: "valid_until", "decision expired at \(validUntil) ms (now \(now) ms)")
+            )
         }
         if case .unreadable(let reason) = decision.cognitivePlan {
             problems.append(.init(.unreadablePlan, field: "cognitive_plan", reason))
@@ -47,17 +50,24 @@ public struct PlanValidator: Sendable {
         guard let plan else {
             if case .absent = decision.cognitivePlan {
                 problems.append(
-                    .init(.missingField, field: "cognitive_plan", "no plan embedded and none known for this plan_id"))
+                    .init(.missingField, field: "cognitive_plan", "no plan embedded and none known for this plan_id")
+                )
             }
             return Outcome(
-                report: ValidationReport(problems: problems, validatedAt: now), graph: TaskGraph(tasks: []), order: nil)
+                report: ValidationReport(problems: problems, validatedAt: now),
+                graph: TaskGraph(tasks: []),
+                order: nil
+            )
         }
         var outcome = validate(plan: plan, now: now)
         if !decision.planId.isEmpty && !plan.planId.isEmpty && decision.planId != plan.planId {
             problems.append(
                 .init(
-                    .planMismatch, field: "cognitive_plan.plan_id",
-                    "plan \"\(plan.planId)\" does not match the decision's plan_id \"\(decision.planId)\""))
+                    .planMismatch,
+                    field: "cognitive_plan.plan_id",
+                    "plan \"\(plan.planId)\" does not match the decision's plan_id \"\(decision.planId)\""
+                )
+            )
         }
         outcome.report.problems = problems + outcome.report.problems
         if !outcome.report.problems.isEmpty { outcome.order = nil }
@@ -72,11 +82,16 @@ public struct PlanValidator: Sendable {
         if plan.tasks.count > limits.maxTasks {
             problems.append(
                 .init(
-                    .limitExceeded, field: "tasks",
-                    "\(plan.tasks.count) tasks exceed the limit of \(limits.maxTasks)"))
+                    .limitExceeded,
+                    field: "tasks",
+                    "\(plan.tasks.count) tasks exceed the limit of \(limits.maxTasks)"
+                )
+            )
             return Outcome(
                 report: ValidationReport(problems: problems, warnings: warnings, validatedAt: now),
-                graph: TaskGraph(tasks: []), order: nil)
+                graph: TaskGraph(tasks: []),
+                order: nil
+            )
         }
         let graph = TaskGraph(tasks: plan.tasks)
         checkTasks(plan.tasks, graph: graph, problems: &problems, warnings: &warnings)
@@ -88,8 +103,12 @@ public struct PlanValidator: Sendable {
                 cycles.append(names)
                 problems.append(
                     .init(
-                        .dependencyCycle, field: "tasks", taskId: names.first,
-                        "dependency cycle: \(names.joined(separator: " -> "))"))
+                        .dependencyCycle,
+                        field: "tasks",
+                        taskId: names.first,
+                        "dependency cycle: \(names.joined(separator: " -> "))"
+                    )
+                )
             }
         }
         var order = derived
@@ -105,7 +124,10 @@ public struct PlanValidator: Sendable {
     }
 
     private func checkPlanFields(
-        _ plan: CognitivePlan, now: EpochMillis, problems: inout [ValidationProblem], warnings: inout [String]
+        _ plan: CognitivePlan,
+        now: EpochMillis,
+        problems: inout [ValidationProblem],
+        warnings: inout [String]
     ) {
         if plan.planId.isEmpty {
             problems.append(.init(.missingField, field: "plan_id", "required field is missing or empty"))
@@ -119,9 +141,13 @@ public struct PlanValidator: Sendable {
         if plan.riskBand == nil {
             problems.append(
                 .init(
-                    .invalidValue, field: "risk_band",
+                    .invalidValue,
+                    field: "risk_band",
                     plan.riskBandText.isEmpty
-                        ? "required field is missing" : "unknown value \"\(plan.riskBandText)\" (expected low, medium, high, critical)"))
+                        ? "required field is missing"
+                        : "unknown value \"\(plan.riskBandText)\" (expected low, medium, high, critical)"
+                )
+            )
         }
         if !(0...1).contains(plan.riskScore) {
             problems.append(.init(.invalidValue, field: "risk_score", "\(plan.riskScore) is outside 0...1"))
@@ -142,7 +168,10 @@ public struct PlanValidator: Sendable {
     }
 
     private func checkTasks(
-        _ tasks: [PlanTask], graph: TaskGraph, problems: inout [ValidationProblem], warnings: inout [String]
+        _ tasks: [PlanTask],
+        graph: TaskGraph,
+        problems: inout [ValidationProblem],
+        warnings: inout [String]
     ) {
         for (i, task) in tasks.enumerated() {
             let field = "tasks[\(i)]"
@@ -152,20 +181,32 @@ public struct PlanValidator: Sendable {
             } else if graph.index[task.taskId] != i {
                 problems.append(
                     .init(
-                        .duplicateTaskId, field: "\(field).task_id", taskId: id,
-                        "task id repeats tasks[\(graph.index[task.taskId]!)]"))
+                        .duplicateTaskId,
+                        field: "\(field).task_id",
+                        taskId: id,
+                        "task id repeats tasks[\(graph.index[task.taskId]!)]"
+                    )
+                )
             }
             if task.taskId.utf8.count > limits.maxTaskIdBytes {
                 problems.append(
                     .init(
-                        .limitExceeded, field: "\(field).task_id", taskId: id,
-                        "\(task.taskId.utf8.count) bytes exceed the limit of \(limits.maxTaskIdBytes)"))
+                        .limitExceeded,
+                        field: "\(field).task_id",
+                        taskId: id,
+                        "\(task.taskId.utf8.count) bytes exceed the limit of \(limits.maxTaskIdBytes)"
+                    )
+                )
             }
             if task.description.utf8.count > limits.maxDescriptionBytes {
                 problems.append(
                     .init(
-                        .limitExceeded, field: "\(field).description", taskId: id,
-                        "\(task.description.utf8.count) bytes exceed the limit of \(limits.maxDescriptionBytes)"))
+                        .limitExceeded,
+                        field: "\(field).description",
+                        taskId: id,
+                        "\(task.description.utf8.count) bytes exceed the limit of \(limits.maxDescriptionBytes)"
+                    )
+                )
             }
             // Both maps count in full: merging them would drop a metadata entry whose key is also a parameter.
             let payload = [task.parameters, task.metadata].joined().reduce(0) {
@@ -174,36 +215,51 @@ public struct PlanValidator: Sendable {
             if payload > limits.maxTaskPayloadBytes {
                 problems.append(
                     .init(
-                        .limitExceeded, field: "\(field).parameters", taskId: id,
-                        "parameters and metadata take \(payload) bytes, over the limit of \(limits.maxTaskPayloadBytes)"))
+                        .limitExceeded,
+                        field: "\(field).parameters",
+                        taskId: id,
+                        "parameters and metadata take \(payload) bytes, over the limit of \(limits.maxTaskPayloadBytes)"
+                    )
+                )
             }
             if let estimate = task.estimatedDurationMs, estimate < 0 {
                 problems.append(
-                    .init(.invalidValue, field: "\(field).estimated_duration_ms", taskId: id, "\(estimate) is negative"))
+                    .init(.invalidValue, field: "\(field).estimated_duration_ms", taskId: id, "\(estimate) is negative")
+                )
             }
             if task.dependencies.count > limits.maxDependenciesPerTask {
                 problems.append(
                     .init(
-                        .limitExceeded, field: "\(field).dependencies", taskId: id,
-                        "\(task.dependencies.count) dependencies exceed the limit of \(limits.maxDependenciesPerTask)"))
+                        .limitExceeded,
+                        field: "\(field).dependencies",
+                        taskId: id,
+                        "\(task.dependencies.count) dependencies exceed the limit of \(limits.maxDependenciesPerTask)"
+                    )
+                )
             }
             var seen = Set<String>()
             for dependency in task.dependencies {
                 if dependency == task.taskId && !dependency.isEmpty {
                     problems.append(
-                        .init(.selfDependency, field: "\(field).dependencies", taskId: id, "the task depends on itself"))
+                        .init(.selfDependency, field: "\(field).dependencies", taskId: id, "the task depends on itself")
+                    )
                 } else if graph.index[dependency] == nil {
                     problems.append(
                         .init(
-                            .unknownDependency, field: "\(field).dependencies", taskId: id,
-                            "depends on unknown task \"\(dependency)\""))
+                            .unknownDependency,
+                            field: "\(field).dependencies",
+                            taskId: id,
+                            "depends on unknown task \"\(dependency)\""
+                        )
+                    )
                 } else if !seen.insert(dependency).inserted {
                     warnings.append("\(field).dependencies: \"\(dependency)\" listed twice (kept once)")
                 }
             }
             if PlanNormalisation.taskType(task.taskType).original != nil {
                 warnings.append(
-                    "\(field).task_type: \"\(task.taskType)\" is not a ticket task type: EXECUTE used, original kept in metadata")
+                    "\(field).task_type: \"\(task.taskType)\" is not a ticket task type: EXECUTE used, original kept in metadata"
+                )
             }
         }
     }
@@ -211,7 +267,9 @@ public struct PlanValidator: Sendable {
     /// Checks a given `execution_order`: exactly the task ids, each once, dependencies first.
     /// Returns it as indices when it is fully consistent.
     private func checkExecutionOrder(
-        _ given: [String], graph: TaskGraph, problems: inout [ValidationProblem]
+        _ given: [String],
+        graph: TaskGraph,
+        problems: inout [ValidationProblem]
     ) -> [Int]? {
         var position = [Int](repeating: -1, count: graph.count)
         var consistent = true
@@ -220,13 +278,24 @@ public struct PlanValidator: Sendable {
         for (p, id) in given.enumerated() {
             guard let i = graph.index[id] else {
                 problems.append(
-                    .init(.executionOrderMismatch, field: "execution_order[\(p)]", "\"\(id)\" is not a task of the plan"))
+                    .init(
+                        .executionOrderMismatch,
+                        field: "execution_order[\(p)]",
+                        "\"\(id)\" is not a task of the plan"
+                    )
+                )
                 consistent = false
                 continue
             }
             if position[i] >= 0 {
                 problems.append(
-                    .init(.executionOrderMismatch, field: "execution_order[\(p)]", taskId: id, "\"\(id)\" is listed twice"))
+                    .init(
+                        .executionOrderMismatch,
+                        field: "execution_order[\(p)]",
+                        taskId: id,
+                        "\"\(id)\" is listed twice"
+                    )
+                )
                 consistent = false
                 continue
             }
@@ -234,13 +303,18 @@ public struct PlanValidator: Sendable {
             indices.append(i)
         }
         var missing: [String] = []
-        for i in 0..<graph.count where position[i] < 0 && graph.index[graph.ids[i]] == i { missing.append(graph.ids[i]) }
+        for i in 0..<graph.count where position[i] < 0 && graph.index[graph.ids[i]] == i {
+            missing.append(graph.ids[i])
+        }
         if !missing.isEmpty {
             let shown = missing.prefix(20).map { "\"\($0)\"" }.joined(separator: ", ")
             problems.append(
                 .init(
-                    .executionOrderMismatch, field: "execution_order",
-                    "missing \(missing.count) task(s): \(shown)\(missing.count > 20 ? ", …" : "")"))
+                    .executionOrderMismatch,
+                    field: "execution_order",
+                    "missing \(missing.count) task(s): \(shown)\(missing.count > 20 ? ", …" : "")"
+                )
+            )
             consistent = false
         }
         var violations = 0
@@ -250,8 +324,12 @@ public struct PlanValidator: Sendable {
                 if violations <= 20 {
                     problems.append(
                         .init(
-                            .executionOrderViolatesDependencies, field: "execution_order", taskId: graph.ids[i],
-                            "\"\(graph.ids[i])\" comes before its dependency \"\(graph.ids[p])\""))
+                            .executionOrderViolatesDependencies,
+                            field: "execution_order",
+                            taskId: graph.ids[i],
+                            "\"\(graph.ids[i])\" comes before its dependency \"\(graph.ids[p])\""
+                        )
+                    )
                 }
                 consistent = false
             }
@@ -259,8 +337,11 @@ public struct PlanValidator: Sendable {
         if violations > 20 {
             problems.append(
                 .init(
-                    .executionOrderViolatesDependencies, field: "execution_order",
-                    "\(violations - 20) more dependency violations not listed"))
+                    .executionOrderViolatesDependencies,
+                    field: "execution_order",
+                    "\(violations - 20) more dependency violations not listed"
+                )
+            )
         }
         return consistent ? indices : nil
     }

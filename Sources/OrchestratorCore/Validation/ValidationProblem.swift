@@ -54,7 +54,12 @@ public struct ValidationReport: Sendable, Equatable, Codable {
 
     public var isValid: Bool { problems.isEmpty }
 
-    public init(problems: [ValidationProblem] = [], warnings: [String] = [], cycles: [[String]] = [], validatedAt: EpochMillis) {
+    public init(
+        problems: [ValidationProblem] = [],
+        warnings: [String] = [],
+        cycles: [[String]] = [],
+        validatedAt: EpochMillis
+    ) {
         self.problems = problems
         self.warnings = warnings
         self.cycles = cycles

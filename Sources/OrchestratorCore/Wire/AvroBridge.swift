@@ -24,7 +24,10 @@ public enum AvroBridge {
     /// Decodes Avro binary written with `writer` (the project's schema for `record` when `nil`)
     /// into a model.
     public static func decode<T: Decodable>(
-        _ type: T.Type, from bytes: [UInt8], as record: ContractSchemas.Record, writer: AvroSchema? = nil
+        _ type: T.Type,
+        from bytes: [UInt8],
+        as record: ContractSchemas.Record,
+        writer: AvroSchema? = nil
     ) throws -> T {
         let reader = schemas[record]!
         let value: AvroValue
@@ -94,7 +97,8 @@ public enum AvroBridge {
         case .array(let items):
             guard case .array(let values) = json else { throw mismatch("array") }
             return .array(
-                try values.enumerated().map { try avroValue($1, schema: items, path: "\(path)[\($0)]") })
+                try values.enumerated().map { try avroValue($1, schema: items, path: "\(path)[\($0)]") }
+            )
         case .map(let values):
             guard case .object(let object) = json else { throw mismatch("map") }
             var result: [String: AvroValue] = [:]

@@ -26,7 +26,10 @@ public enum ModelCodec {
         let payload = AvroBridge.unframed(bytes)
         switch record {
         case .consolidatedDecision:
-            return try WireJSON.encode(AvroBridge.decode(ConsolidatedDecision.self, from: payload, as: record), pretty: true)
+            return try WireJSON.encode(
+                AvroBridge.decode(ConsolidatedDecision.self, from: payload, as: record),
+                pretty: true
+            )
         case .cognitivePlan:
             return try WireJSON.encode(AvroBridge.decode(CognitivePlan.self, from: payload, as: record), pretty: true)
         case .executionTicket:
@@ -35,9 +38,14 @@ public enum ModelCodec {
             return try WireJSON.encode(AvroBridge.decode(ExecutionResult.self, from: payload, as: record), pretty: true)
         case .orchestrationIncident:
             return try WireJSON.encode(
-                AvroBridge.decode(OrchestrationIncident.self, from: payload, as: record), pretty: true)
+                AvroBridge.decode(OrchestrationIncident.self, from: payload, as: record),
+                pretty: true
+            )
         case .flowCTelemetry:
-            return try WireJSON.encode(AvroBridge.decode(FlowCTelemetryEvent.self, from: payload, as: record), pretty: true)
+            return try WireJSON.encode(
+                AvroBridge.decode(FlowCTelemetryEvent.self, from: payload, as: record),
+                pretty: true
+            )
         }
     }
 }

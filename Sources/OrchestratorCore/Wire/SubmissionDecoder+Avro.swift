@@ -13,14 +13,16 @@ extension SubmissionDecoder {
         case .auto:
             do {
                 return .decision(
-                    try AvroBridge.decode(ConsolidatedDecision.self, from: payload, as: .consolidatedDecision))
+                    try AvroBridge.decode(ConsolidatedDecision.self, from: payload, as: .consolidatedDecision)
+                )
             } catch let decisionError {
                 do {
                     return .plan(try AvroBridge.decode(CognitivePlan.self, from: payload, as: .cognitivePlan))
                 } catch {
                     throw WireFormatError(
                         format: "Avro",
-                        message: "neither a decision (\(decisionError)) nor a plan (\(error))")
+                        message: "neither a decision (\(decisionError)) nor a plan (\(error))"
+                    )
                 }
             }
         }

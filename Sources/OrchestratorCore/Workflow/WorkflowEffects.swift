@@ -22,7 +22,11 @@ public struct OutboxMessage: Sendable, Equatable, Codable {
     public var createdAt: EpochMillis
 
     public init(
-        topic: OutboxTopic, key: String, payload: String, headers: [String: String] = [:], workflowId: String,
+        topic: OutboxTopic,
+        key: String,
+        payload: String,
+        headers: [String: String] = [:],
+        workflowId: String,
         createdAt: EpochMillis
     ) {
         self.topic = topic

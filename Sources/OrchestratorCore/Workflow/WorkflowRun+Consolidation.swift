@@ -30,8 +30,14 @@ extension Run {
         let problems = integrityProblems(state, metrics)
         if !problems.isEmpty {
             raise(
-                .INCONSISTENCY, severity: "CRITICAL", details: problems, tickets: [], playbook: nil, escalate: true,
-                &state)
+                .INCONSISTENCY,
+                severity: "CRITICAL",
+                details: problems,
+                tickets: [],
+                playbook: nil,
+                escalate: true,
+                &state
+            )
         }
         var c5 = step(.STEP_COMPLETED, "C5", state)
         c5.metadata["total"] = .int(Int32(clamping: metrics.total))
@@ -52,13 +58,27 @@ extension Run {
         emit(step(.STEP_COMPLETED, "C6", state))
         emit(done)
         let frame = TelemetryFrame(
-            correlationId: state.correlationId, traceId: state.traceId, intentId: state.intentId,
-            planId: state.planId, decisionId: state.decisionId, workflowId: state.workflowId, status: status.rawValue,
-            ticketIds: state.tickets.map(\.ticketId), metrics: metrics, timestamp: at)
+            correlationId: state.correlationId,
+            traceId: state.traceId,
+            intentId: state.intentId,
+            planId: state.planId,
+            decisionId: state.decisionId,
+            workflowId: state.workflowId,
+            status: status.rawValue,
+            ticketIds: state.tickets.map(\.ticketId),
+            metrics: metrics,
+            timestamp: at
+        )
         emit(
             OutboxMessage(
-                topic: .telemetryFrames, key: state.workflowId, payload: json(frame),
-                headers: traceHeaders(state, spanSeed: state.workflowId), workflowId: state.workflowId, createdAt: at))
+                topic: .telemetryFrames,
+                key: state.workflowId,
+                payload: json(frame),
+                headers: traceHeaders(state, spanSeed: state.workflowId),
+                workflowId: state.workflowId,
+                createdAt: at
+            )
+        )
     }
 
     func consolidate(_ state: WorkflowState) -> WorkflowMetrics {
@@ -74,7 +94,8 @@ extension Run {
             retries: state.tickets.reduce(0) { $0 + $1.ticket.retryCount },
             slaViolations: state.tickets.filter(\.slaViolated).count,
             durationMs: at - (state.startedAt ?? state.createdAt),
-            averageTicketDurationMs: durations.isEmpty ? nil : durations.reduce(0, +) / Int64(durations.count))
+            averageTicketDurationMs: durations.isEmpty ? nil : durations.reduce(0, +) / Int64(durations.count)
+        )
     }
 
     /// C5 integrity check: what must hold of a finished workflow.
@@ -100,7 +121,8 @@ extension Run {
         if metrics.successful + metrics.compensated + metrics.failed + metrics.skipped != metrics.total {
             problems.append(
                 "ticket counts do not add up: \(metrics.successful) successful + \(metrics.compensated) compensated + "
-                    + "\(metrics.failed) failed + \(metrics.skipped) skipped != \(metrics.total) total")
+                    + "\(metrics.failed) failed + \(metrics.skipped) skipped != \(metrics.total) total"
+            )
         }
         return problems
     }

@@ -14,7 +14,11 @@ extension Run {
         guard let plan = accepted.plan else {
             if case .unreadable = decision.cognitivePlan {
                 emit(step(.STEP_STARTED, "C1", state))
-                let outcome = PlanValidator(limits: policies.validation).validate(decision: decision, plan: nil, now: at)
+                let outcome = PlanValidator(limits: policies.validation).validate(
+                    decision: decision,
+                    plan: nil,
+                    now: at
+                )
                 rejectInvalid(outcome.report, &state)
                 return
             }
@@ -45,7 +49,11 @@ extension Run {
             submission = .decision(decision)
         } else {
             var stand = ConsolidatedDecision(
-                decisionId: state.decisionId, planId: state.planId, intentId: state.intentId, plan: plan)
+                decisionId: state.decisionId,
+                planId: state.planId,
+                intentId: state.intentId,
+                plan: plan
+            )
             stand.correlationId = state.correlationId
             submission = .decision(stand)
         }
@@ -86,7 +94,9 @@ extension Run {
     /// Regenerates ticket ids for a workflow id other than the plan's default.
     func rebind(_ tickets: [ExecutionTicket], to workflowId: String) -> [ExecutionTicket] {
         var mapping: [String: String] = [:]
-        for ticket in tickets { mapping[ticket.ticketId] = TicketID.ticket(workflowId: workflowId, taskId: ticket.taskId) }
+        for ticket in tickets {
+            mapping[ticket.ticketId] = TicketID.ticket(workflowId: workflowId, taskId: ticket.taskId)
+        }
         return tickets.map { ticket in
             var copy = ticket
             copy.ticketId = mapping[ticket.ticketId]!
@@ -123,14 +133,26 @@ extension Run {
         effects.released.append(record.ticketId)
         emit(
             OutboxMessage(
-                topic: .tickets, key: record.ticket.planId, payload: json(record.ticket),
-                headers: traceHeaders(state, spanSeed: record.ticketId), workflowId: state.workflowId, createdAt: at))
+                topic: .tickets,
+                key: record.ticket.planId,
+                payload: json(record.ticket),
+                headers: traceHeaders(state, spanSeed: record.ticketId),
+                workflowId: state.workflowId,
+                createdAt: at
+            )
+        )
         if !record.slaViolated && record.ticket.retryCount == 0 {
             effects.timers.append(
                 .schedule(
                     TimerSpec(
-                        workflowId: state.workflowId, ticketId: record.ticketId, kind: .slaDeadline,
-                        fireAt: max(at, record.ticket.sla.deadline), token: 0)))
+                        workflowId: state.workflowId,
+                        ticketId: record.ticketId,
+                        kind: .slaDeadline,
+                        fireAt: max(at, record.ticket.sla.deadline),
+                        token: 0
+                    )
+                )
+            )
         }
     }
 
@@ -163,8 +185,14 @@ extension Run {
         effects.timers.append(
             .schedule(
                 TimerSpec(
-                    workflowId: state.workflowId, ticketId: record.ticketId, kind: .leaseExpiry,
-                    fireAt: record.leaseExpiresAt ?? at, token: record.leaseEpoch)))
+                    workflowId: state.workflowId,
+                    ticketId: record.ticketId,
+                    kind: .leaseExpiry,
+                    fireAt: record.leaseExpiresAt ?? at,
+                    token: record.leaseEpoch
+                )
+            )
+        )
     }
 
     mutating func extend(_ i: Int, until expiresAt: EpochMillis, _ state: inout WorkflowState) {
@@ -175,7 +203,13 @@ extension Run {
 
     mutating func cancelTimers(_ record: TicketRecord, _ state: WorkflowState, _ kinds: [TimerKind]) {
         for kind in kinds {
-            let key = TimerSpec(workflowId: state.workflowId, ticketId: record.ticketId, kind: kind, fireAt: 0, token: 0).key
+            let key = TimerSpec(
+                workflowId: state.workflowId,
+                ticketId: record.ticketId,
+                kind: kind,
+                fireAt: 0,
+                token: 0
+            ).key
             effects.timers.append(.cancel(key: key))
         }
     }
@@ -242,9 +276,14 @@ extension Run {
         effects.timers.append(
             .schedule(
                 TimerSpec(
-                    workflowId: state.workflowId, ticketId: record.ticketId, kind: .retry,
+                    workflowId: state.workflowId,
+                    ticketId: record.ticketId,
+                    kind: .retry,
                     fireAt: at + policies.execution.backoff(retry: record.ticket.retryCount),
-                    token: Int64(record.ticket.retryCount))))
+                    token: Int64(record.ticket.retryCount)
+                )
+            )
+        )
         var event = ticketEvent(.TICKET_FAILED, record, state)
         event.status = "retrying"
         event.success = false
@@ -255,16 +294,22 @@ extension Run {
 
     mutating func leaseExpired(_ i: Int, _ state: inout WorkflowState) {
         let record = state.tickets[i]
-        let timedOut = policies.execution.enforceTimeout
+        let timedOut =
+            policies.execution.enforceTimeout
             && at >= (record.attemptStartedAt ?? at) + record.ticket.sla.timeoutMs
         let reason =
             timedOut
             ? "attempt exceeded timeout_ms \(record.ticket.sla.timeoutMs)"
             : "lease of worker \(record.workerId ?? "?") expired without heartbeat"
         raise(
-            timedOut ? .TICKET_TIMEOUT : .WORKER_FAILURE, severity: "WARNING", details: [reason],
+            timedOut ? .TICKET_TIMEOUT : .WORKER_FAILURE,
+            severity: "WARNING",
+            details: [reason],
             tickets: [record.ticketId],
-            playbook: timedOut ? "ticket_timeout_recovery" : "worker_failure_recovery", escalate: false, &state)
+            playbook: timedOut ? "ticket_timeout_recovery" : "worker_failure_recovery",
+            escalate: false,
+            &state
+        )
         attemptFailed(i, error: reason, retryable: true, &state)
     }
 
@@ -274,10 +319,14 @@ extension Run {
         let record = state.tickets[i]
         let late = at - record.ticket.sla.deadline
         raise(
-            .SLA_VIOLATION, severity: record.ticket.riskBand >= .high ? "CRITICAL" : "WARNING",
+            .SLA_VIOLATION,
+            severity: record.ticket.riskBand >= .high ? "CRITICAL" : "WARNING",
             details: ["ticket \(record.ticket.taskId) passed its SLA deadline by \(late) ms"],
-            tickets: [record.ticketId], playbook: "sla_violation_mitigation", escalate: record.ticket.riskBand == .critical,
-            &state)
+            tickets: [record.ticketId],
+            playbook: "sla_violation_mitigation",
+            escalate: record.ticket.riskBand == .critical,
+            &state
+        )
         var event = ticketEvent(.SLA_VIOLATION, record, state)
         event.slaCompliant = false
         event.metadata["late_ms"] = .long(late)
@@ -301,15 +350,27 @@ extension Run {
             state.tickets[j].ticket.status = .COMPLETED
             effects.changedTickets.insert(j)
             raise(
-                .INCONSISTENCY, severity: "CRITICAL",
+                .INCONSISTENCY,
+                severity: "CRITICAL",
                 details: ["compensation of ticket \(state.tickets[j].ticket.taskId) failed: \(error)"],
-                tickets: [original, record.ticketId], playbook: nil, escalate: true, &state)
+                tickets: [original, record.ticketId],
+                playbook: nil,
+                escalate: true,
+                &state
+            )
             return
         }
         raise(
-            .WORKER_FAILURE, severity: "CRITICAL",
-            details: ["ticket \(record.ticket.taskId) failed after \(record.ticket.retryCount + 1) attempt(s): \(error)"],
-            tickets: [record.ticketId], playbook: "worker_failure_recovery", escalate: true, &state)
+            .WORKER_FAILURE,
+            severity: "CRITICAL",
+            details: [
+                "ticket \(record.ticket.taskId) failed after \(record.ticket.retryCount + 1) attempt(s): \(error)"
+            ],
+            tickets: [record.ticketId],
+            playbook: "worker_failure_recovery",
+            escalate: true,
+            &state
+        )
         compensate(failed: record.ticketId, &state)
     }
 
@@ -324,8 +385,11 @@ extension Run {
 
     mutating func compensate(failed ticketId: String, _ state: inout WorkflowState) {
         let plan = CompensationPlanner.plan(
-            failedTicketId: ticketId, tickets: state.tickets.filter { !$0.isCompensation }.map(\.ticket),
-            workflowId: state.workflowId, now: at)
+            failedTicketId: ticketId,
+            tickets: state.tickets.filter { !$0.isCompensation }.map(\.ticket),
+            workflowId: state.workflowId,
+            now: at
+        )
         guard !plan.compensations.isEmpty else { return }
         for (original, compensation) in plan.links {
             guard let j = index.position[original] else { continue }

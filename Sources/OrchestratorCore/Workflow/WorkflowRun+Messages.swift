@@ -10,9 +10,14 @@ extension Run {
         let state = event.workflowId ?? ""
         effects.outbox.append(
             OutboxMessage(
-                topic: .telemetryEvents, key: state, payload: json(event),
+                topic: .telemetryEvents,
+                key: state,
+                payload: json(event),
                 headers: traceparent(traceId: event.traceId, spanSeed: event.ticketId ?? event.step ?? state),
-                workflowId: state, createdAt: at))
+                workflowId: state,
+                createdAt: at
+            )
+        )
     }
 
     /// A flow-level telemetry event with the workflow's correlation.
@@ -53,22 +58,40 @@ extension Run {
 
     /// Raises an incident: stored and published on `orchestration.incidents`.
     mutating func raise(
-        _ type: IncidentType, severity: String, details: [String], tickets: [String], playbook: String?,
-        escalate: Bool, _ state: inout WorkflowState
+        _ type: IncidentType,
+        severity: String,
+        details: [String],
+        tickets: [String],
+        playbook: String?,
+        escalate: Bool,
+        _ state: inout WorkflowState
     ) {
         let incident = OrchestrationIncident(
             incidentId: TicketID.uuid5(name: "\(state.workflowId)/incident/\(state.incidentCount)"),
-            workflowId: state.workflowId, incidentType: type, severity: severity, details: details,
-            affectedTickets: tickets, correlationId: state.correlationId ?? state.workflowId,
-            traceId: state.traceId ?? "", recommendedPlaybook: playbook, autoRemediationEnabled: playbook != nil,
-            escalationRequired: escalate, createdAt: at)
+            workflowId: state.workflowId,
+            incidentType: type,
+            severity: severity,
+            details: details,
+            affectedTickets: tickets,
+            correlationId: state.correlationId ?? state.workflowId,
+            traceId: state.traceId ?? "",
+            recommendedPlaybook: playbook,
+            autoRemediationEnabled: playbook != nil,
+            escalationRequired: escalate,
+            createdAt: at
+        )
         state.incidentCount += 1
         effects.incidents.append(incident)
         emit(
             OutboxMessage(
-                topic: .incidents, key: incident.incidentId, payload: json(incident),
-                headers: traceHeaders(state, spanSeed: incident.incidentId), workflowId: state.workflowId,
-                createdAt: at))
+                topic: .incidents,
+                key: incident.incidentId,
+                payload: json(incident),
+                headers: traceHeaders(state, spanSeed: incident.incidentId),
+                workflowId: state.workflowId,
+                createdAt: at
+            )
+        )
     }
 
     func json<T: Encodable>(_ value: T) -> String {

@@ -33,7 +33,10 @@ struct Run {
             try requireStatus(state, [.RUNNING, .COMPENSATING])
             let i = try ticket(ticketId, state)
             guard state.tickets[i].phase == .READY else {
-                throw TransitionRefusal(.invalidState, "ticket \(ticketId) is \(state.tickets[i].phase.rawValue), not READY")
+                throw TransitionRefusal(
+                    .invalidState,
+                    "ticket \(ticketId) is \(state.tickets[i].phase.rawValue), not READY"
+                )
             }
             lease(i, workerId: workerId, expiresAt: expiresAt, &state)
         case .heartbeat(let ticketId, let epoch, let expiresAt):
@@ -79,7 +82,9 @@ struct Run {
         case .cancelled(let by, let reason):
             guard !state.status.isTerminal else {
                 throw TransitionRefusal(
-                    .invalidWorkflowState, "workflow \(state.workflowId) is already \(state.status.rawValue)")
+                    .invalidWorkflowState,
+                    "workflow \(state.workflowId) is already \(state.status.rawValue)"
+                )
             }
             state.actor = by
             state.reason = reason
@@ -92,12 +97,18 @@ struct Run {
 
     // MARK: - Checks (before any mutation)
 
-    func requireStatus(_ state: WorkflowState, _ allowed: [WorkflowStatus], eventCount: Int? = nil)
+    func requireStatus(
+        _ state: WorkflowState,
+        _ allowed: [WorkflowStatus],
+        eventCount: Int? = nil
+    )
         throws(TransitionRefusal)
     {
         guard allowed.contains(state.status), eventCount.map({ $0 == state.eventCount }) ?? true else {
             throw TransitionRefusal(
-                .invalidWorkflowState, "workflow \(state.workflowId) is \(state.status.rawValue)")
+                .invalidWorkflowState,
+                "workflow \(state.workflowId) is \(state.status.rawValue)"
+            )
         }
     }
 
@@ -112,12 +123,15 @@ struct Run {
         let record = state.tickets[i]
         guard record.phase == .LEASED else {
             throw TransitionRefusal(
-                .invalidState, "ticket \(record.ticketId) is \(record.phase.rawValue), not leased")
+                .invalidState,
+                "ticket \(record.ticketId) is \(record.phase.rawValue), not leased"
+            )
         }
         guard record.leaseEpoch == epoch else {
             throw TransitionRefusal(
                 .staleLease,
-                "fencing token \(epoch) is stale: ticket \(record.ticketId) is leased under token \(record.leaseEpoch)")
+                "fencing token \(epoch) is stale: ticket \(record.ticketId) is leased under token \(record.leaseEpoch)"
+            )
         }
     }
 
@@ -126,7 +140,9 @@ struct Run {
         let record = state.tickets[i]
         guard [.READY, .LEASED].contains(record.phase) else {
             throw TransitionRefusal(
-                .invalidState, "ticket \(record.ticketId) is \(record.phase.rawValue): the report changes nothing")
+                .invalidState,
+                "ticket \(record.ticketId) is \(record.phase.rawValue): the report changes nothing"
+            )
         }
     }
 }

@@ -8,12 +8,20 @@ public struct WorkflowStateMachine: Sendable {
     }
 
     /// The empty state a workflow starts from, before its `decisionAccepted` event.
-    public static func initialState(workflowId: String, decision: ConsolidatedDecision, at: EpochMillis)
+    public static func initialState(
+        workflowId: String,
+        decision: ConsolidatedDecision,
+        at: EpochMillis
+    )
         -> WorkflowState
     {
         var state = WorkflowState(
-            workflowId: workflowId, decisionId: decision.decisionId, planId: decision.planId,
-            intentId: decision.intentId, createdAt: at)
+            workflowId: workflowId,
+            decisionId: decision.decisionId,
+            planId: decision.planId,
+            intentId: decision.intentId,
+            createdAt: at
+        )
         state.correlationId = decision.correlationId
         state.traceId = decision.traceId
         state.spanId = decision.spanId
@@ -22,7 +30,9 @@ public struct WorkflowStateMachine: Sendable {
 
     /// Applies one event. On refusal the state is left exactly as it was.
     public func apply(
-        _ timed: TimedEvent, to state: inout WorkflowState, index: inout WorkflowIndex
+        _ timed: TimedEvent,
+        to state: inout WorkflowState,
+        index: inout WorkflowIndex
     ) throws(TransitionRefusal) -> TransitionEffects {
         index.refresh(state)
         var run = Run(machine: self, at: timed.at, index: index)

@@ -47,15 +47,26 @@ public struct BenchWorkload: Sendable {
         public func plan(taskMillis: Int = 0, createdAt: EpochMillis = 0) -> CognitivePlan {
             let tasks = risks.indices.map { i in
                 PlanTask(
-                    taskId: "task-\(i)", taskType: "EXECUTE", description: "bench task \(i)",
-                    dependencies: dependencies[i].map { "task-\($0)" }, estimatedDurationMs: Int64(taskMillis),
+                    taskId: "task-\(i)",
+                    taskType: "EXECUTE",
+                    description: "bench task \(i)",
+                    dependencies: dependencies[i].map { "task-\($0)" },
+                    estimatedDurationMs: Int64(taskMillis),
                     parameters: taskMillis > 0 ? ["work": "sleep", "sleep_ms": String(taskMillis)] : ["work": "noop"],
-                    metadata: ["risk": risks[i].rawValue])
+                    metadata: ["risk": risks[i].rawValue]
+                )
             }
             var plan = CognitivePlan(
-                planId: planId, intentId: "intent-\(planId)", tasks: tasks, riskScore: 0.5,
-                riskBand: risks.max() ?? .low, createdAt: createdAt, originalDomain: "TECHNICAL",
-                originalPriority: "NORMAL", originalSecurityLevel: "INTERNAL")
+                planId: planId,
+                intentId: "intent-\(planId)",
+                tasks: tasks,
+                riskScore: 0.5,
+                riskBand: risks.max() ?? .low,
+                createdAt: createdAt,
+                originalDomain: "TECHNICAL",
+                originalPriority: "NORMAL",
+                originalSecurityLevel: "INTERNAL"
+            )
             plan.metadata = ["workload": "bench", "fingerprint": fingerprint]
             return plan
         }
