@@ -53,7 +53,7 @@ public actor JSONLinesSink: OutboxSink {
         if let handle = handles[topic] { return handle }
         let url = file(for: topic)
         if !FileManager.default.fileExists(atPath: url.path) {
-            FileManager.default.createFile(atPath: url.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         }
         lastSequence[topic] = try Self.lastSequence(in: url)
         let handle = try FileHandle(forWritingTo: url)
