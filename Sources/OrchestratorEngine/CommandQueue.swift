@@ -24,6 +24,11 @@ final class CommandQueue: Sendable {
     }
 
     /// Takes up to `max` commands (possibly none).
+    /// Wakes the loop without a command (a commit it waits for has finished).
+    func poke() {
+        wake.yield()
+    }
+
     func drain(max: Int) -> [EngineCommand] {
         buffer.withLock { state in
             let count = min(max, state.commands.count)

@@ -25,7 +25,8 @@ extension EngineLoop {
             await tick()
         case .snapshot(let workflowId, let reply):
             do {
-                reply.succeed(try await cached(workflowId)?.state)
+                // Answered once what it shows is durable: no reader sees a state a crash could undo.
+                answer(after: try await cached(workflowId)?.state, reply)
             } catch {
                 reply.fail(error)
             }
@@ -87,7 +88,7 @@ extension EngineLoop {
 
     func existingWorkflow(forDecision decisionId: String) async throws -> SubmitOutcome? {
         let found: String?
-        if let id = batch.newDecisions[decisionId] {
+        if let id = batch.newDecisions[decisionId] ?? inFlight?.batch.newDecisions[decisionId] {
             found = id
         } else {
             found = try await store.workflowId(forDecision: decisionId)
@@ -104,7 +105,9 @@ extension EngineLoop {
     /// `orch-<plan_id>`, or `orch-<plan_id>-<decision_id>` when another decision already used it.
     func newWorkflowId(planId: String, decisionId: String) async throws -> String {
         let base = TicketContext.workflowId(planId: planId.isEmpty ? decisionId : planId)
-        if !batch.newWorkflowIds.contains(base), cache[base] == nil, try await !store.workflowExists(base) {
+        if !batch.newWorkflowIds.contains(base), inFlight?.batch.newWorkflowIds.contains(base) != true,
+            cache[base] == nil, try await !store.workflowExists(base)
+        {
             return base
         }
         return base + "-" + decisionId
@@ -117,7 +120,10 @@ extension EngineLoop {
             }
             try await store.savePlan(plan, receivedAt: now)
             metrics.planReceived()
-            for workflowId in try await store.workflowsWaiting(forPlan: plan.planId) {
+            // Every workflow waiting for a plan is active, hence in memory (also those whose
+            // creation is not yet durable).
+            let waiting = cache.values.filter { $0.state.status == .WAITING_FOR_PLAN && $0.state.planId == plan.planId }
+            for workflowId in waiting.map(\.state.workflowId).sorted() {
                 _ = try? await transition(workflowId, .planAttached(plan))
             }
             guard start else {

@@ -1,6 +1,7 @@
 import Logging
 import OrchestratorCore
 import OrchestratorStore
+import Synchronization
 
 /// The engine's single writer: applies commands to the workflows it holds in memory, commits each
 /// batch of transitions in one store transaction, and only then answers, dispatches and arms
@@ -47,6 +48,25 @@ final class EngineLoop {
     var waiters: [Waiter] = []
     var workers: [String: WorkerRecord] = [:]
     var batch = Batch()
+    /// The batch being written, with the task writing it (its error, if it failed).
+    var inFlight: InFlight?
+
+    struct InFlight {
+        var batch: Batch
+        var done: DoneFlag
+        var task: Task<(any Error)?, Never>
+        var isDone: Bool { done.value }
+    }
+
+    /// Set by the commit task when the write has finished.
+    final class DoneFlag: Sendable {
+        private let flag = Mutex(false)
+        var value: Bool { flag.withLock { $0 } }
+        func set() { flag.withLock { $0 = true } }
+    }
+
+    /// The command queue, to wake the loop when a commit finishes.
+    var queue: CommandQueue?
 
     init(
         store: any WorkflowStore,
@@ -111,17 +131,24 @@ final class EngineLoop {
     // MARK: - The loop
 
     func run(queue: CommandQueue) async {
+        self.queue = queue
         var wakeups = queue.signal.makeAsyncIterator()
         while !Task.isCancelled {
             let commands = queue.drain(max: configuration.maxBatch)
-            if commands.isEmpty && !(hasServableWaiters) {
-                if await wakeups.next() == nil { break }
-                continue
-            }
             for command in commands { await handle(command) }
             serveWaiters()
-            await commitBatch()
+            // Pipelined group commit: commands keep accumulating in the next batch while one
+            // batch is being written; when that write is done it is settled (answers, dispatch,
+            // timers) and the accumulated batch starts at once.
+            if inFlight?.isDone == true { await finishCommit() }
+            if inFlight == nil { startCommit() }
+            let idle = commands.isEmpty && !hasServableWaiters
+            if idle && inFlight?.isDone != true {
+                // Sleep until a command arrives or the write in flight finishes.
+                if await wakeups.next() == nil { break }
+            }
         }
+        await commitBatch()
         // Nobody will serve the long polls any more: answer them empty.
         for waiter in waiters { waiter.reply.succeed([]) }
         waiters = []
@@ -199,23 +226,62 @@ final class EngineLoop {
 
     // MARK: - Commit
 
+    /// Writes the batch built so far and waits until it is durable (and answered).
     func commitBatch() async {
+        await finishCommit()
+        startCommit()
+        await finishCommit()
+    }
+
+    /// Starts writing the current batch in the background; at most one batch is in flight. The
+    /// loop goes on applying commands on top of it in memory; nothing of the new batch is
+    /// answered, dispatched or armed before both are durable.
+    func startCommit() {
         guard !batch.commits.isEmpty || !batch.onSuccess.isEmpty || !batch.onFailure.isEmpty else { return }
         let current = batch
         batch = Batch()
-        do {
-            if !current.commits.isEmpty { try await store.commit(current.commits) }
-        } catch {
+        metrics.committing(transitions: current.commits.count)
+        let store = self.store
+        let commits = current.commits
+        let done = DoneFlag()
+        let queue = self.queue
+        inFlight = InFlight(
+            batch: current,
+            done: done,
+            task: Task {
+                var failure: (any Error)?
+                do {
+                    if !commits.isEmpty { try await store.commit(commits) }
+                } catch {
+                    failure = error
+                }
+                done.set()
+                queue?.poke()
+                return failure
+            }
+        )
+    }
+
+    /// Waits for the batch in flight, then applies its effects and answers its commands. When it
+    /// failed, the batch built on top of it is dropped too, and the workflows both touched are
+    /// read again from the store.
+    func finishCommit() async {
+        guard let pending = inFlight else { return }
+        inFlight = nil
+        let committed = pending.batch
+        if let error = await pending.task.value {
             logger.error("commit failed; reloading affected workflows", metadata: ["error": "\(error)"])
-            await reload(current.touched)
-            for fail in current.onFailure {
+            let dropped = batch
+            batch = Batch()
+            await reload(committed.touched.union(dropped.touched))
+            for fail in committed.onFailure + dropped.onFailure {
                 fail(EngineError(.unavailable, "the store could not commit the change: \(error)"))
             }
             return
         }
-        for (workflowId, effects) in current.effects { applyCommitted(workflowId, effects) }
-        for succeed in current.onSuccess { succeed() }
-        if current.commits.contains(where: { !$0.outbox.isEmpty }) { outboxSignal.yield() }
+        for (workflowId, effects) in committed.effects { applyCommitted(workflowId, effects) }
+        for succeed in committed.onSuccess { succeed() }
+        if committed.commits.contains(where: { !$0.outbox.isEmpty }) { outboxSignal.yield() }
         metrics.setActive(cache.count)
     }
 
@@ -231,7 +297,8 @@ final class EngineLoop {
             guard let i = entry.index.position[ticketId], entry.state.tickets[i].phase == .READY else { continue }
             ready.insert(readyEntry(entry.state.tickets[i], workflowId: workflowId))
         }
-        if entry.state.status.isTerminal {
+        // A workflow the next batch changed again stays until that batch is settled too.
+        if entry.state.status.isTerminal && !batch.touched.contains(workflowId) {
             evict(workflowId)
         }
     }

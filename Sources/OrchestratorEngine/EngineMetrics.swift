@@ -7,6 +7,12 @@ struct EngineMetrics: Sendable {
         Gauge(label: "orchestration_workflows_active").record(count)
     }
 
+    /// A group commit starts: its size shows how well transitions are batched.
+    func committing(transitions: Int) {
+        Counter(label: "orchestrator_engine_commits_total").increment()
+        Recorder(label: "orchestrator_engine_commit_transitions").record(transitions)
+    }
+
     func planReceived() {
         Counter(label: "orchestration_plans_received_total").increment()
     }

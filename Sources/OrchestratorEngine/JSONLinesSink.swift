@@ -12,9 +12,16 @@ public actor JSONLinesSink: OutboxSink {
     private var handles: [String: FileHandle] = [:]
     private var lastSequence: [String: Int64] = [:]
 
-    public init(directory: String, topics: TopicNames = TopicNames()) throws {
+    private let synchronize: Bool
+
+    /// - Parameter synchronize: `fsync` each file after every batch. Written lines reach the
+    ///   operating system before the relay acknowledges them either way, which survives a process
+    ///   crash; `fsync` also survives a power loss (the server enables it with
+    ///   `storage.sqlite_synchronous = FULL`).
+    public init(directory: String, topics: TopicNames = TopicNames(), synchronize: Bool = false) throws {
         self.directory = URL(fileURLWithPath: directory, isDirectory: true)
         self.topics = topics
+        self.synchronize = synchronize
         try FileManager.default.createDirectory(at: self.directory, withIntermediateDirectories: true)
     }
 
@@ -36,7 +43,7 @@ public actor JSONLinesSink: OutboxSink {
         for (topic, data) in pending {
             let handle = try handle(for: topic)
             try handle.write(contentsOf: data)
-            try handle.synchronize()
+            if synchronize { try handle.synchronize() }
         }
     }
 

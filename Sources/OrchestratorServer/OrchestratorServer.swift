@@ -36,7 +36,13 @@ public struct OrchestratorServer: Sendable {
         self.store = store
         var sinks: [any OutboxSink] = []
         if let directory = configuration.outboxDirectory {
-            sinks.append(try JSONLinesSink(directory: directory, topics: configuration.outbox.topics))
+            sinks.append(
+                try JSONLinesSink(
+                    directory: directory,
+                    topics: configuration.outbox.topics,
+                    synchronize: configuration.storage.sqliteSynchronous.uppercased() == "FULL"
+                )
+            )
         }
         engine = Engine(store: store, configuration: configuration.engine, sinks: sinks, logger: logger)
         var services: [any Service] = [engine]

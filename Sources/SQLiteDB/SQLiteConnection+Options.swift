@@ -24,6 +24,11 @@ extension SQLiteConnection {
         /// `PRAGMA cache_size` in KiB (applied as a negative size): page cache per connection.
         public var cacheSizeKiB: Int
 
+        /// `PRAGMA wal_autocheckpoint`: the write-ahead log is copied back into the database file once it
+        /// holds this many pages (SQLite's default: 1000). A larger value coalesces repeated writes of the
+        /// same pages and runs the checkpoint's `fsync` less often; 0 disables automatic checkpoints.
+        public var walAutocheckpointPages: Int
+
         /// Open with `SQLITE_OPEN_READONLY` instead of read-write-create; the file must already exist.
         public var readOnly: Bool
 
@@ -39,7 +44,8 @@ extension SQLiteConnection {
             foreignKeys: Bool = true,
             cacheSizeKiB: Int = 65536,
             readOnly: Bool = false,
-            statementCacheCapacity: Int = 256
+            statementCacheCapacity: Int = 256,
+            walAutocheckpointPages: Int = 1000
         ) {
             self.journalMode = journalMode
             self.synchronous = synchronous
@@ -48,6 +54,7 @@ extension SQLiteConnection {
             self.cacheSizeKiB = cacheSizeKiB
             self.readOnly = readOnly
             self.statementCacheCapacity = statementCacheCapacity
+            self.walAutocheckpointPages = walAutocheckpointPages
         }
 
         /// Rejects values that are not valid pragma arguments (they are spliced into SQL).

@@ -148,6 +148,7 @@ public final class SQLiteConnection: @unchecked Sendable {
             PRAGMA synchronous = \(options.synchronous.lowercased());
             PRAGMA foreign_keys = \(options.foreignKeys ? "ON" : "OFF");
             PRAGMA cache_size = -\(options.cacheSizeKiB);
+            PRAGMA wal_autocheckpoint = \(max(0, options.walAutocheckpointPages));
             """
         )
     }

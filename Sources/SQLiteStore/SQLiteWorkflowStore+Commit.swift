@@ -160,10 +160,11 @@ private enum SQL {
     static let upsertTicket = """
         INSERT INTO tickets (ticket_id, workflow_id, position, plan_id, phase, status, record)
         VALUES (?, ?, ?, ?, ?, ?, ?)
-        ON CONFLICT (ticket_id) DO UPDATE SET workflow_id = excluded.workflow_id,
-            position = excluded.position, plan_id = excluded.plan_id, phase = excluded.phase,
-            status = excluded.status, record = excluded.record
+        ON CONFLICT (ticket_id) DO UPDATE SET phase = excluded.phase, status = excluded.status,
+            record = excluded.record
         """
+    // A ticket's workflow, position and plan never change (its id derives from the workflow and
+    // the task): leaving them out of the update spares the rewrite of both ticket indexes.
     static let insertHistory = "INSERT INTO history (workflow_id, sequence, name, at, event) VALUES (?, ?, ?, ?, ?)"
     static let scheduleTimer = """
         INSERT OR REPLACE INTO timers (timer_key, workflow_id, ticket_id, kind, fire_at, token)

@@ -12,12 +12,18 @@ extension SQLiteWorkflowStore {
                 topic: try parse(OutboxTopic.self, try row.string(1), table: "outbox", key: key),
                 key: try row.string(2),
                 payload: try row.string(3),
-                headers: try decode([String: String].self, try row.string(4), table: "outbox", key: key),
+                headers: try headers(try row.string(4), key: key),
                 workflowId: try row.string(5),
                 createdAt: try row.int64(6)
             )
             return StoredOutboxMessage(sequence: sequence, message: message)
         }
+    }
+
+    /// Message headers: the fast reader for the flat maps this store writes, else the decoder.
+    private func headers(_ text: String, key: String) throws -> [String: String] {
+        if let map = FlatStringMapJSON.parse(text) { return map }
+        return try decode([String: String].self, text, table: "outbox", key: key)
     }
 
     public func acknowledgeOutbox(through sequence: Int64) throws {

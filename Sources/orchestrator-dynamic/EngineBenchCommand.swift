@@ -23,8 +23,8 @@ struct EngineBenchCommand: AsyncParsableCommand {
     @Option(help: "Where workers run: in-process, or http (a separate `worker` process over the REST API).")
     var workers: WorkerMode = .inProcess
 
-    @Option(help: "Concurrent workers.")
-    var concurrency: Int = 16
+    @Option(help: "Concurrent workers (in-process tasks, or slots of the worker process).")
+    var concurrency: Int = 64
 
     @Option(help: "Plans in measurement A.")
     var plans: Int = 200

@@ -65,8 +65,10 @@ struct TimedOut: Error, CustomStringConvertible {
     var description: String { "timed out waiting until \(what)" }
 }
 
-/// Polls `condition` every 10 ms for up to `seconds`.
-func waitUntil(_ what: String, seconds: Double = 10, _ condition: () async throws -> Bool) async throws {
+/// Polls `condition` every 10 ms for up to `seconds`. The ceiling is generous: the whole test
+/// suite runs in parallel on the machine's cores, and the CPU-heavy core tests (100 000-task
+/// plans) can hold them for several seconds.
+func waitUntil(_ what: String, seconds: Double = 60, _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
     while ContinuousClock.now < deadline {
         if try await condition() { return }

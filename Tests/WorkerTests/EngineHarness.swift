@@ -49,6 +49,9 @@ struct EngineHarness {
             last = try await engine.workflow(workflowId)
             return last?.status.isTerminal == true
         }
+        // The engine answers a workflow's state once it is durable, at the same moment as the
+        // worker's last report: let the pool finish counting that report.
+        _ = await eventually(timeout: .seconds(5)) { pool.counters.inFlight == 0 }
         return ended ? last : nil
     }
 

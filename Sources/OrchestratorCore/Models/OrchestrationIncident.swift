@@ -93,6 +93,6 @@ public struct OrchestrationIncident: Sendable, Equatable, Codable {
         let canonical =
             (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
             ?? Data()
-        return SHA256.hash(data: canonical).map { String(format: "%02x", $0) }.joined()
+        return TraceContext.hex(SHA256.hash(data: canonical))
     }
 }

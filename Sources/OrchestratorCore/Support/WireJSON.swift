@@ -3,18 +3,18 @@ import Foundation
 /// JSON encoding and decoding as the hive-mind's services expect it (snake_case keys are spelled by
 /// each model's coding keys; timestamps are epoch-millisecond integers).
 public enum WireJSON {
-    /// Encodes a value as compact JSON with stable key order.
+    /// Encodes a value as JSON with a stable key order: compact with ``StreamingJSONEncoder``
+    /// (fields in declaration order, map keys sorted), or pretty-printed with every key sorted.
     public static func encode<T: Encodable>(_ value: T, pretty: Bool = false) throws -> Data {
+        guard pretty else { return Data(try StreamingJSONEncoder().encode(value)) }
         let encoder = JSONEncoder()
-        encoder.outputFormatting =
-            pretty
-            ? [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted] : [.sortedKeys, .withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
         return try encoder.encode(value)
     }
 
     /// Encodes a value as a compact JSON string.
     public static func string<T: Encodable>(_ value: T) throws -> String {
-        String(decoding: try encode(value), as: UTF8.self)
+        try StreamingJSONEncoder().string(value)
     }
 
     /// Decodes a value, turning decoding errors into a readable ``WireFormatError`` naming the field.
