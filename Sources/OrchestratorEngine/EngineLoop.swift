@@ -212,6 +212,8 @@ final class EngineLoop {
                 firedTimers: fired
             )
         )
+        // Encoded here, while the previous batch is being written, not on the store's serial path.
+        batch.commits[batch.commits.count - 1].encoded = try? EncodedCommit(batch.commits[batch.commits.count - 1])
         batch.effects.append((id, effects))
         batch.touched.insert(id)
         metrics.observe(event: event.event, state: entry.state, effects: effects)

@@ -30,6 +30,11 @@ public struct WorkflowCommit: Sendable {
     public var audit: ValidationReport?
     /// Timers that fired and are consumed by this commit (deleted unless rescheduled).
     public var firedTimers: [String]
+    /// The JSON texts of the state, the changed tickets and the event, when the engine already
+    /// encoded them (it does so while the previous batch is being written, to keep that work off
+    /// the store's serial path). A store may use them instead of encoding; they are exactly
+    /// ``EncodedCommit/init(_:)`` of this commit.
+    public var encoded: EncodedCommit?
 
     public init(
         state: WorkflowState,
@@ -41,7 +46,8 @@ public struct WorkflowCommit: Sendable {
         outbox: [OutboxMessage] = [],
         incidents: [OrchestrationIncident] = [],
         audit: ValidationReport? = nil,
-        firedTimers: [String] = []
+        firedTimers: [String] = [],
+        encoded: EncodedCommit? = nil
     ) {
         self.state = state
         self.expectedVersion = expectedVersion
@@ -53,6 +59,42 @@ public struct WorkflowCommit: Sendable {
         self.incidents = incidents
         self.audit = audit
         self.firedTimers = firedTimers
+        self.encoded = encoded
+    }
+
+    /// The tickets the commit writes: every ticket of a new workflow, else the changed ones.
+    public var ticketPositions: [Int] {
+        expectedVersion == 0 ? Array(state.tickets.indices) : changedTickets.sorted()
+    }
+}
+
+/// The JSON texts a store writes for a commit (compact, from ``StreamingJSONEncoder``).
+public struct EncodedCommit: Sendable, Equatable {
+    /// The workflow state without its tickets (they have rows of their own).
+    public var state: String
+    /// Ticket records by position, for ``WorkflowCommit/ticketPositions``.
+    public var tickets: [Int: String]
+    /// The history entry's event.
+    public var event: String
+
+    public init(state: String, tickets: [Int: String], event: String) {
+        self.state = state
+        self.tickets = tickets
+        self.event = event
+    }
+
+    /// Encodes a commit's state (without tickets), its written tickets and its event.
+    public init(_ commit: WorkflowCommit) throws {
+        let encoder = StreamingJSONEncoder()
+        var bare = commit.state
+        bare.tickets = []
+        state = try encoder.string(bare)
+        var tickets: [Int: String] = [:]
+        for position in commit.ticketPositions where commit.state.tickets.indices.contains(position) {
+            tickets[position] = try encoder.string(commit.state.tickets[position])
+        }
+        self.tickets = tickets
+        event = try encoder.string(commit.event)
     }
 }
 

@@ -13,7 +13,8 @@ public final class OrchestratorClient: Sendable {
     public let baseURL: String
     /// Timeout of a request (a long poll adds its wait to it).
     public let requestTimeoutMs: Int64
-    private let http = OwnedHTTPClient(followRedirects: false)
+    /// Long polls, heartbeats and reports of every slot of a worker go through this one client.
+    private let http = OwnedHTTPClient(followRedirects: false, connectionsPerHost: 512)
 
     public init(baseURL: String, requestTimeoutMs: Int64 = 30_000) {
         var base = baseURL

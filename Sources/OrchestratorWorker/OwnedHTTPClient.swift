@@ -14,9 +14,14 @@ final class OwnedHTTPClient: Sendable {
 
     private let state = Mutex<State>(.idle)
     private let followRedirects: Bool
+    private let connectionsPerHost: Int
 
-    init(followRedirects: Bool) {
+    /// - Parameter connectionsPerHost: HTTP/1.1 connections kept per host (AsyncHTTPClient's
+    ///   default is 8). A worker's slots each hold a long poll open while others report, so the
+    ///   orchestrator client needs more than its number of slots, or reports wait behind polls.
+    init(followRedirects: Bool, connectionsPerHost: Int = 8) {
         self.followRedirects = followRedirects
+        self.connectionsPerHost = connectionsPerHost
     }
 
     /// The client, created if needed.
@@ -31,6 +36,7 @@ final class OwnedHTTPClient: Sendable {
             case .idle:
                 var configuration = HTTPClient.Configuration()
                 configuration.redirectConfiguration = followRedirects ? .follow(max: 5, allowCycles: false) : .disallow
+                configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(1, connectionsPerHost)
                 let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
                 state = .running(client)
                 return client

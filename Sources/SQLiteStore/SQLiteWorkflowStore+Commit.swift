@@ -22,21 +22,25 @@ extension SQLiteWorkflowStore {
         } else {
             try updateWorkflow(commit)
         }
-        let positions = commit.expectedVersion == 0 ? Array(state.tickets.indices) : commit.changedTickets.sorted()
-        for position in positions {
+        for position in commit.ticketPositions {
             guard state.tickets.indices.contains(position) else {
                 throw InvalidCommitError(
                     workflowId: state.workflowId,
                     message: "changed ticket position \(position) is outside the \(state.tickets.count) tickets"
                 )
             }
-            try upsertTicket(state.tickets[position], position: position, workflowId: state.workflowId)
+            try upsertTicket(
+                state.tickets[position],
+                json: commit.encoded?.tickets[position],
+                position: position,
+                workflowId: state.workflowId
+            )
         }
         try connection.run(
             SQL.insertHistory,
             [
                 .text(state.workflowId), .integer(Int64(state.eventCount)), .text(commit.event.event.name),
-                .integer(commit.event.at), .text(try json(commit.event)),
+                .integer(commit.event.at), .text(try commit.encoded?.event ?? json(commit.event)),
             ]
         )
         try applyTimers(commit)
@@ -70,12 +74,19 @@ extension SQLiteWorkflowStore {
     }
 
     /// The workflow row's columns shared by insert and update: the state is stored without its tickets.
-    private func stateColumns(_ state: WorkflowState) throws -> [SQLiteValue] {
-        var bare = state
-        bare.tickets = []
+    private func stateColumns(_ commit: WorkflowCommit) throws -> [SQLiteValue] {
+        let state = commit.state
+        let text: String
+        if let encoded = commit.encoded?.state {
+            text = encoded
+        } else {
+            var bare = state
+            bare.tickets = []
+            text = try json(bare)
+        }
         return [
             .text(state.status.rawValue), SQLiteValue(state.riskBand?.rawValue), .integer(Int64(state.tickets.count)),
-            .integer(state.updatedAt), SQLiteValue(state.completedAt), .text(try json(bare)),
+            .integer(state.updatedAt), SQLiteValue(state.completedAt), .text(text),
         ]
     }
 
@@ -84,7 +95,7 @@ extension SQLiteWorkflowStore {
         let decision = try commit.decision.map { SQLiteValue.text(try json($0)) } ?? .null
         let bindings: [SQLiteValue] =
             [.text(state.workflowId), .text(state.decisionId), .text(state.planId), .integer(state.createdAt)]
-            + (try stateColumns(state)) + [decision]
+            + (try stateColumns(commit)) + [decision]
         do {
             try connection.run(SQL.insertWorkflow, bindings)
         } catch let error as SQLiteError where error.isUniqueViolation {
@@ -101,19 +112,19 @@ extension SQLiteWorkflowStore {
         let state = commit.state
         let decision = try commit.decision.map { SQLiteValue.text(try json($0)) } ?? .null
         let bindings =
-            (try stateColumns(state)) + [decision, .text(state.workflowId), .integer(commit.expectedVersion)]
+            (try stateColumns(commit)) + [decision, .text(state.workflowId), .integer(commit.expectedVersion)]
         try connection.run(SQL.updateWorkflow, bindings)
         guard connection.changes == 1 else {
             throw StoreError.versionConflict(workflowId: state.workflowId)
         }
     }
 
-    private func upsertTicket(_ record: TicketRecord, position: Int, workflowId: String) throws {
+    private func upsertTicket(_ record: TicketRecord, json encoded: String?, position: Int, workflowId: String) throws {
         try connection.run(
             SQL.upsertTicket,
             [
                 .text(record.ticketId), .text(workflowId), .integer(Int64(position)), .text(record.ticket.planId),
-                .text(record.phase.rawValue), .text(record.ticket.status.rawValue), .text(try json(record)),
+                .text(record.phase.rawValue), .text(record.ticket.status.rawValue), .text(try encoded ?? json(record)),
             ]
         )
     }

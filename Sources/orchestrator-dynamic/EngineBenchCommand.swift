@@ -94,6 +94,13 @@ struct EngineBenchCommand: AsyncParsableCommand {
             } else {
                 workerProcess = try Self.startWorkerProcess(port: port, concurrency: concurrency)
             }
+            // The worker process must not outlive a failed measurement.
+            defer {
+                if let process = workerProcess, process.isRunning {
+                    process.terminate()
+                    process.waitUntilExit()
+                }
+            }
             let parts = Set(only.uppercased().split(separator: ",").map(String.init))
             if parts.contains("A") {
                 report.throughput = try await runner.throughput(plans: plans)
@@ -113,8 +120,6 @@ struct EngineBenchCommand: AsyncParsableCommand {
             report.serverPeakRSSMiB = Double(ResourceUsage.peakResidentBytes()) / 1_048_576
             if let process = workerProcess {
                 report.workerPeakRSSMiB = Self.peakRSS(pid: process.processIdentifier)
-                process.terminate()
-                process.waitUntilExit()
             }
             await group.triggerGracefulShutdown()
             tasks.cancelAll()

@@ -19,6 +19,26 @@ import Testing
         }
     }
 
+    /// The engine hands commits over with their JSON already encoded; they read back the same.
+    @Test(arguments: StoreContract.all)
+    func preEncodedCommitsReadBackEqual(contract: StoreContract) async throws {
+        try await contract.withStore { store, _ in
+            var (flow, accepted) = try Flow.started("wf-1", plan: "plan-1")
+            accepted.encoded = try EncodedCommit(accepted)
+            #expect(accepted.encoded?.tickets.count == flow.state.tickets.count)
+            var leased = try flow.lease("fetch", at: startTime + 10)
+            leased.encoded = try EncodedCommit(leased)
+            #expect(leased.encoded?.tickets.count == 1)
+            try await store.commit([accepted, leased])
+
+            let stored = try #require(try await store.workflow("wf-1"))
+            #expect(stored.version == 2)
+            #expect(stored.state == flow.state)
+            let history = try await store.history("wf-1", after: 0, limit: 10)
+            #expect(history.map(\.event) == [accepted.event, leased.event])
+        }
+    }
+
     @Test(arguments: StoreContract.all)
     func newWorkflowReadsBackEqual(contract: StoreContract) async throws {
         try await contract.withStore { store, _ in
