@@ -104,6 +104,27 @@ struct StreamingJSONEncoderTests {
         try agreesWithFoundation(["records": [record], "more": [TicketRecord(ticket: ticket)]])
     }
 
+    @Test func workflowStatesAgreeWithFoundationAtEveryStage() throws {
+        var harness = try WorkflowHarness.running([WorkflowFixture.task("a"), WorkflowFixture.task("b", ["a"])])
+        var states = [harness.state]
+        let ticket = WorkflowFixture.ticketId("a")
+        try harness.apply(.leased(ticketId: ticket, workerId: "w", expiresAt: harness.clock.now + 1000))
+        states.append(harness.state)
+        try harness.apply(.cancelled(by: "op", reason: "stop"))
+        states.append(harness.state)
+        var bare = harness.state
+        bare.tickets = []
+        bare.pendingDecision = try Fixture.decision()
+        states.append(bare)
+        states.append(WorkflowState(workflowId: "w", decisionId: "d", planId: "p", intentId: "i", createdAt: 1))
+        for state in states {
+            try agreesWithFoundation(state)
+            #expect(
+                try JSONDecoder().decode(WorkflowState.self, from: Data(StreamingJSONEncoder().encode(state))) == state
+            )
+        }
+    }
+
     @Test func scalarsStringsAndEscapes() throws {
         #expect(try StreamingJSONEncoder().string("a\"b\\c\n\t\u{01}/é") == #""a\"b\\c\n\t\u0001/é""#)
         #expect(try StreamingJSONEncoder().string(1.0) == "1")

@@ -155,3 +155,31 @@ extension TimedEvent: StreamingJSONWritable {
         }
     }
 }
+
+/// The workflow row's state (written on every transition). Optional fields are left out when
+/// absent, like the synthesised `Encodable`.
+extension WorkflowState: StreamingJSONWritable {
+    public func writeJSON(_ object: JSONObjectWriter) throws {
+        object.text("workflow_id", workflowId)
+        object.text("decision_id", decisionId)
+        object.text("plan_id", planId)
+        object.text("intent_id", intentId)
+        object.textIfPresent("correlation_id", correlationId)
+        object.textIfPresent("trace_id", traceId)
+        object.textIfPresent("span_id", spanId)
+        object.symbol("status", status)
+        if let riskBand { object.symbol("risk_band", riskBand) }
+        object.integer("created_at", createdAt)
+        object.integer("updated_at", updatedAt)
+        object.integerIfPresent("started_at", startedAt)
+        object.integerIfPresent("completed_at", completedAt)
+        try object.valueIfPresent("validation", validation)
+        try object.value("tickets", tickets)
+        try object.valueIfPresent("metrics", metrics)
+        object.textIfPresent("reason", reason)
+        object.textIfPresent("actor", actor)
+        object.integer("event_count", eventCount)
+        object.integer("incident_count", incidentCount)
+        try object.valueIfPresent("pending_decision", pendingDecision)
+    }
+}
