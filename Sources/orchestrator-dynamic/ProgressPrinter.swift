@@ -8,10 +8,11 @@ final class ProgressPrinter {
     private let start = Date()
 
     func update(_ state: WorkflowState) {
-        if state.status != status {
-            status = state.status
-            line("workflow \(state.status.rawValue)")
-        }
+        // A final status reads last, after the tickets' final phases.
+        let changed = state.status != status
+        status = state.status
+        if changed && !state.status.isTerminal { line("workflow \(state.status.rawValue)") }
+        defer { if changed && state.status.isTerminal { line("workflow \(state.status.rawValue)") } }
         for record in state.tickets {
             var label = record.phase.rawValue
             if record.phase == .LEASED { label += " by \(record.workerId ?? "?")" }
