@@ -126,7 +126,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WorkerTests",
-            dependencies: ["OrchestratorWorker", "OrchestratorEngine", "OrchestratorCore", "SQLiteStore"],
+            dependencies: ["OrchestratorWorker", "OrchestratorEngine", "OrchestratorCore", "OrchestratorStore", "SQLiteStore"],
             swiftSettings: strictSettings
         ),
         .testTarget(
