@@ -49,6 +49,19 @@ let package = Package(
         ),
         // The system SQLite library (Debian: libsqlite3-dev).
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // The system librdkafka (Debian: librdkafka-dev); only the Kafka target imports it.
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        // A safe librdkafka wrapper: idempotent producer with delivery reports, group consumer with
+        // manual commits, metadata, configuration passthrough.
+        .target(
+            name: "Kafka",
+            dependencies: [
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // A thin, safe SQLite wrapper used by the durable store.
         .target(name: "SQLiteDB", dependencies: ["CSQLite"], swiftSettings: strictSettings),
         // The store protocol and its records; implementations live in their own modules.
@@ -113,6 +126,7 @@ let package = Package(
             dependencies: ["OrchestratorCore", "Avro"],
             swiftSettings: strictSettings
         ),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka"], swiftSettings: strictSettings),
         .testTarget(name: "SQLiteDBTests", dependencies: ["SQLiteDB"], swiftSettings: strictSettings),
         .testTarget(
             name: "HTTPTests",
