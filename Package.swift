@@ -62,6 +62,17 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The orchestrator on Kafka: the outbox sink and the intake/result consumers.
+        .target(
+            name: "OrchestratorKafka",
+            dependencies: [
+                "Kafka", "OrchestratorCore", "OrchestratorStore", "OrchestratorEngine",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // A thin, safe SQLite wrapper used by the durable store.
         .target(name: "SQLiteDB", dependencies: ["CSQLite"], swiftSettings: strictSettings),
         // The store protocol and its records; implementations live in their own modules.
@@ -111,7 +122,7 @@ let package = Package(
             name: "OrchestratorServer",
             dependencies: [
                 "OrchestratorCore", "OrchestratorStore", "SQLiteStore", "OrchestratorEngine", "OrchestratorHTTP",
-                "OrchestratorWorker",
+                "OrchestratorWorker", "OrchestratorKafka", "Kafka",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -127,6 +138,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "OrchestratorKafkaTests",
+            dependencies: ["OrchestratorKafka", "Kafka", "OrchestratorEngine", "OrchestratorCore", "SQLiteStore"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "SQLiteDBTests", dependencies: ["SQLiteDB"], swiftSettings: strictSettings),
         .testTarget(
             name: "HTTPTests",
