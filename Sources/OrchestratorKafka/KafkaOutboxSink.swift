@@ -5,6 +5,7 @@ import Metrics
 import OrchestratorCore
 import OrchestratorEngine
 import OrchestratorStore
+import ServiceLifecycle
 import Synchronization
 
 /// Publishes outbox messages on Kafka with the idempotent producer (`acks=all`): tickets keyed by
@@ -16,23 +17,49 @@ import Synchronization
 /// Headers: the message's own (W3C `traceparent`, `tracestate` when present), `content-type`,
 /// and `outbox-sequence` (the relay may publish a message again after a failure, so consumers
 /// can drop repeats by it).
-public final class KafkaOutboxSink: OutboxSink {
-    /// The producer (a `Service`: run it so that it flushes on shutdown).
-    public let producer: KafkaProducer
+///
+/// After a failed batch the sink replaces its producer with a new one: an idempotent producer
+/// whose broker lost its state (a restarted in-memory broker answers `UNKNOWN_PRODUCER_ID`
+/// forever) or that hit a fatal idempotence error never recovers by itself, while a new one gets a
+/// new producer id. As a `Service` the sink runs until graceful shutdown, then flushes its
+/// producer (bounded by the flush timeout) and closes it.
+public final class KafkaOutboxSink: OutboxSink, Service {
     let topics: TopicNames
     let format: KafkaSettings.MessageFormat
     let logger: Logger
+    let flushTimeout: Duration
+    private let makeProducer: @Sendable () throws(KafkaError) -> KafkaProducer
+    private let current: Mutex<KafkaProducer>
     private let lastFailure = Mutex<String?>(nil)
 
-    public init(producer: KafkaProducer, topics: TopicNames, format: KafkaSettings.MessageFormat, logger: Logger) {
-        self.producer = producer
+    /// - Parameter makeProducer: creates the producer now, and again after a failed batch.
+    public init(
+        topics: TopicNames,
+        format: KafkaSettings.MessageFormat,
+        flushTimeout: Duration = .seconds(10),
+        logger: Logger,
+        makeProducer: @escaping @Sendable () throws(KafkaError) -> KafkaProducer
+    ) throws(KafkaError) {
         self.topics = topics
         self.format = format
+        self.flushTimeout = flushTimeout
         self.logger = logger
+        self.makeProducer = makeProducer
+        current = Mutex(try makeProducer())
+    }
+
+    /// The producer in use.
+    public var producer: KafkaProducer { current.withLock { $0 } }
+
+    /// Waits until graceful shutdown or cancellation, then flushes and closes the producer.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await producer.close(flushTimeout: flushTimeout)
     }
 
     public func deliver(_ messages: [StoredOutboxMessage]) async throws {
         let outgoing = try messages.map(encode)
+        let producer = producer
         let results = await producer.send(outgoing)
         var failures: [KafkaError] = []
         for result in results {
@@ -49,7 +76,29 @@ public final class KafkaOutboxSink: OutboxSink {
             label: "orchestration_kafka_errors_total",
             dimensions: [("operation", "produce"), ("error_type", first.name)]
         ).increment(by: failures.count)
+        await replace(producer)
         throw KafkaSinkError(message: reason, underlying: first)
+    }
+
+    /// Swaps in a new producer (unless another delivery already did) and closes `failed`.
+    func replace(_ failed: KafkaProducer) async {
+        let swapped: Bool
+        do {
+            let fresh = try makeProducer()
+            swapped = current.withLock { producer in
+                guard producer === failed else { return false }
+                producer = fresh
+                return true
+            }
+            if !swapped { await fresh.close(flushTimeout: .zero) }
+        } catch {
+            logger.error("kafka producer could not be recreated", metadata: ["error": "\(error)"])
+            return
+        }
+        if swapped {
+            logger.info("kafka producer replaced after a failed delivery")
+            await failed.close(flushTimeout: .zero)
+        }
     }
 
     /// The Kafka message of an outbox message.

@@ -46,7 +46,7 @@ public struct OrchestratorServer: Sendable {
             let sink = try Self.kafkaSink(configuration, logger: logger)
             sinks.append(sink)
             // Before the engine: shut down after it, so that its last relay still reaches Kafka.
-            services.append(sink.producer)
+            services.append(sink)
             readiness.append(ReadinessCheck(name: "kafka") { await sink.readinessProblem() })
         }
         engine = Engine(store: store, configuration: configuration.engine, sinks: sinks, logger: logger)
@@ -99,22 +99,19 @@ public struct OrchestratorServer: Sendable {
 
     static func kafkaSink(_ configuration: ServerConfiguration, logger: Logger) throws -> KafkaOutboxSink {
         let kafka = configuration.kafka
-        let producer: KafkaProducer
+        let producerConfiguration = kafka.producerConfiguration()
         do {
-            producer = try KafkaProducer(
-                configuration: kafka.producerConfiguration(),
+            return try KafkaOutboxSink(
+                topics: configuration.outbox.topics,
+                format: kafka.format,
                 flushTimeout: .milliseconds(kafka.flushTimeoutMs),
                 logger: logger
-            )
+            ) { () throws(KafkaError) in
+                try KafkaProducer(configuration: producerConfiguration, logger: logger)
+            }
         } catch {
             throw ConfigurationError("kafka producer: \(error)")
         }
-        return KafkaOutboxSink(
-            producer: producer,
-            topics: configuration.outbox.topics,
-            format: kafka.format,
-            logger: logger
-        )
     }
 }
 

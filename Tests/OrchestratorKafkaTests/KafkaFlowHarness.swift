@@ -39,8 +39,10 @@ struct KafkaFlowHarness {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SQLiteWorkflowStore(path: directory.appendingPathComponent("orchestrator.sqlite").path)
         let logger = Logger(label: "kafka-flow-test")
-        let producer = try KafkaProducer(configuration: settings.producerConfiguration(), logger: logger)
-        sink = KafkaOutboxSink(producer: producer, topics: topics, format: format, logger: logger)
+        let producerConfiguration = settings.producerConfiguration()
+        sink = try KafkaOutboxSink(topics: topics, format: format, logger: logger) { () throws(KafkaError) in
+            try KafkaProducer(configuration: producerConfiguration, logger: logger)
+        }
         let engine = Engine(store: store, sinks: [sink], logger: logger)
         self.engine = engine
         let intake = KafkaIntake(settings: settings, engine: engine, logger: logger)

@@ -120,6 +120,7 @@ import Testing
         let harness = try KafkaFlowHarness()
         #expect(await harness.sink.readinessProblem() == nil)
         try harness.cluster.setBroker(1, up: false)
+        let before = harness.sink.producer
         let message = StoredOutboxMessage(
             sequence: 1,
             message: OutboxMessage(
@@ -134,6 +135,8 @@ import Testing
         await #expect(throws: KafkaSinkError.self) { try await harness.sink.deliver([message]) }
         let problem = await harness.sink.readinessProblem()
         #expect(problem?.contains("not delivered") == true, "\(problem ?? "nil")")
+        // A failed batch replaces the producer (a new producer id for the next attempt).
+        #expect(harness.sink.producer !== before)
         try harness.cluster.setBroker(1, up: true)
         let delivered = await eventually {
             (try? await harness.sink.deliver([message])) != nil
