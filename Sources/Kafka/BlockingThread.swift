@@ -70,6 +70,12 @@ final class BlockingThread: @unchecked Sendable {
         return try result.get()
     }
 
+    /// Queues `job` as the last one and lets the thread exit after it, without waiting (for
+    /// `deinit`, which cannot wait).
+    func finish(with job: @escaping @Sendable () -> Void) {
+        _ = enqueue(job, last: true)
+    }
+
     /// Whether the thread has stopped taking jobs.
     var isStopping: Bool {
         condition.lock()

@@ -106,6 +106,21 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// A consumer released without ``close()`` leaves its group and frees its handle on its thread.
+    deinit {
+        guard
+            closed.withLock({ isClosed in
+                defer { isClosed = true }
+                return !isClosed
+            })
+        else { return }
+        let handle = handle
+        thread.finish {
+            _ = rd_kafka_consumer_close(handle.pointer)
+            rd_kafka_destroy(handle.pointer)
+        }
+    }
+
     /// Leaves the group (committing nothing more) and releases the handle. Idempotent.
     public func close() async {
         let wasClosed = closed.withLock { isClosed in

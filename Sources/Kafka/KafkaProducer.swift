@@ -10,10 +10,10 @@ import Synchronization
 /// As a `Service` it runs until graceful shutdown, then flushes (bounded by `flushTimeout`) and
 /// closes; messages still undelivered then fail with `_PURGE_QUEUE` / `_PURGE_INFLIGHT`.
 public final class KafkaProducer: Service, Sendable {
-    private let handle: NativeHandle
-    private let thread: BlockingThread
+    let handle: NativeHandle
+    let thread: BlockingThread
     /// `true` once closing began; guards every call that uses the handle from outside the thread.
-    private let closed = Mutex(false)
+    let closed = Mutex(false)
     private let flushTimeout: Duration
     private let logger: Logger
 
@@ -127,6 +127,8 @@ public final class KafkaProducer: Service, Sendable {
         await close(flushTimeout: flushTimeout)
     }
 
+    deinit { releaseIfOpen() }
+
     /// Flushes for up to `flushTimeout`, fails what is left, and releases the handle. Idempotent.
     public func close(flushTimeout: Duration) async {
         let wasClosed = closed.withLock { isClosed in
@@ -155,6 +157,25 @@ public final class KafkaProducer: Service, Sendable {
             rd_kafka_destroy(handle.pointer)
         }
         thread.join()
+    }
+}
+
+extension KafkaProducer {
+    /// A producer released without ``close(flushTimeout:)`` fails what it still holds and frees
+    /// its handle on its thread.
+    func releaseIfOpen() {
+        guard
+            closed.withLock({ isClosed in
+                defer { isClosed = true }
+                return !isClosed
+            })
+        else { return }
+        let handle = handle
+        thread.finish {
+            _ = rd_kafka_purge(handle.pointer, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+            _ = rd_kafka_poll(handle.pointer, 0)
+            rd_kafka_destroy(handle.pointer)
+        }
     }
 }
 

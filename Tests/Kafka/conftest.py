@@ -3,15 +3,11 @@ attached to a failing test's report."""
 
 from __future__ import annotations
 
-import copy
-import json
-import pathlib
 import uuid
 
 import pytest
 
-import kafka_harness
-from kafka_harness import KafkaServer, Peer, TansuProcess, harness
+from kafka_harness import KafkaServer, Peer, TansuProcess, example_decision, example_plan, harness, variant  # noqa: F401
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -54,28 +50,3 @@ def stack(request, tmp_path, binary):
             item.close()
         else:
             item.terminate()
-
-
-def example_decision() -> dict:
-    return json.loads((harness.REPO_ROOT / "examples" / "decision.json").read_text())
-
-
-def example_plan() -> dict:
-    return json.loads(example_decision()["cognitive_plan"])
-
-
-def variant(suffix: str, *, embed_plan: bool, fmt: str) -> tuple[dict, dict]:
-    """The example decision and plan under new ids (plan `…-<suffix>`, decision `decision-<suffix>`)."""
-    plan = example_plan()
-    plan_id = plan["plan_id"][:-len(suffix)] + suffix
-    plan["plan_id"] = plan_id
-    decision = copy.deepcopy(example_decision())
-    decision["decision_id"] = f"decision-{suffix}"
-    decision["plan_id"] = plan_id
-    if embed_plan:
-        decision["cognitive_plan"] = json.dumps(plan)
-    elif fmt == "avro":
-        decision["cognitive_plan"] = None
-    else:
-        decision.pop("cognitive_plan")
-    return decision, plan

@@ -5,6 +5,7 @@ rest of the hive-mind: it publishes decisions, plans and results and reads what 
 
 from __future__ import annotations
 
+import copy
 import datetime
 import io
 import json
@@ -305,3 +306,31 @@ def check_ticket(entry: dict, fmt: str) -> list[str]:
     if ticket["sla"]["timeout_ms"] < 60000:
         problems.append(f"timeout_ms {ticket['sla']['timeout_ms']} < 60000")
     return problems
+
+
+# --- examples --------------------------------------------------------------------------------
+
+
+def example_decision() -> dict:
+    return json.loads((harness.REPO_ROOT / "examples" / "decision.json").read_text())
+
+
+def example_plan() -> dict:
+    return json.loads(example_decision()["cognitive_plan"])
+
+
+def variant(suffix: str, *, embed_plan: bool, fmt: str) -> tuple[dict, dict]:
+    """The example decision and plan under new ids (plan `…-<suffix>`, decision `decision-<suffix>`)."""
+    plan = example_plan()
+    plan_id = plan["plan_id"][:-len(suffix)] + suffix
+    plan["plan_id"] = plan_id
+    decision = copy.deepcopy(example_decision())
+    decision["decision_id"] = f"decision-{suffix}"
+    decision["plan_id"] = plan_id
+    if embed_plan:
+        decision["cognitive_plan"] = json.dumps(plan)
+    elif fmt == "avro":
+        decision["cognitive_plan"] = None
+    else:
+        decision.pop("cognitive_plan")
+    return decision, plan

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import example_decision, variant
+from kafka_harness import example_decision, variant
 from kafka_harness import TRACEPARENT, check_ticket, json_matches_schema
 
 TERMINAL = {"COMPLETED", "PARTIAL", "FAILED", "CANCELLED", "REJECTED", "COMPENSATED"}

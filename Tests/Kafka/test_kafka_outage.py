@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import variant
+from kafka_harness import variant
 from test_kafka_flow import TERMINAL
 
 WORKFLOWS_BEFORE = 10
