@@ -192,15 +192,16 @@ class Peer:
         self.consumer = Consumer({
             "bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
             "session.timeout.ms": 6000, "heartbeat.interval.ms": 1000,
-            "topic.metadata.refresh.interval.ms": 2000, "reconnect.backoff.max.ms": 1000,
+            "topic.metadata.refresh.interval.ms": 2000, "reconnect.backoff.max.ms": 1000, "log_level": 2,
         })
         self.consumer.subscribe(list(OUTPUT_TOPICS))
         self.received: dict[str, list[dict]] = {t: [] for t in OUTPUT_TOPICS}
         self.errors: list[str] = []
 
     def new_producer(self) -> Producer:
+        # log_level 2: the connection errors of a deliberate broker outage are expected, not news.
         return Producer({"bootstrap.servers": self.bootstrap, "enable.idempotence": True, "acks": "all",
-                         "message.timeout.ms": 10000})
+                         "message.timeout.ms": 10000, "log_level": 2})
 
     def publish(self, topic: str, key: str, value: bytes, attempts: int = 4) -> None:
         """Publishes and waits for the delivery report. An idempotent producer whose broker
