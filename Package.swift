@@ -49,6 +49,30 @@ let package = Package(
         ),
         // The system SQLite library (Debian: libsqlite3-dev).
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // The system librdkafka (Debian: librdkafka-dev); only the Kafka target imports it.
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        // A safe librdkafka wrapper: idempotent producer with delivery reports, group consumer with
+        // manual commits, metadata, configuration passthrough.
+        .target(
+            name: "Kafka",
+            dependencies: [
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The orchestrator on Kafka: the outbox sink and the intake/result consumers.
+        .target(
+            name: "OrchestratorKafka",
+            dependencies: [
+                "Kafka", "OrchestratorCore", "OrchestratorStore", "OrchestratorEngine",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // A thin, safe SQLite wrapper used by the durable store.
         .target(name: "SQLiteDB", dependencies: ["CSQLite"], swiftSettings: strictSettings),
         // The store protocol and its records; implementations live in their own modules.
@@ -98,7 +122,7 @@ let package = Package(
             name: "OrchestratorServer",
             dependencies: [
                 "OrchestratorCore", "OrchestratorStore", "SQLiteStore", "OrchestratorEngine", "OrchestratorHTTP",
-                "OrchestratorWorker",
+                "OrchestratorWorker", "OrchestratorKafka", "Kafka",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -111,6 +135,12 @@ let package = Package(
         .testTarget(
             name: "OrchestratorCoreTests",
             dependencies: ["OrchestratorCore", "Avro"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "OrchestratorKafkaTests",
+            dependencies: ["OrchestratorKafka", "Kafka", "OrchestratorEngine", "OrchestratorCore", "SQLiteStore"],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "SQLiteDBTests", dependencies: ["SQLiteDB"], swiftSettings: strictSettings),

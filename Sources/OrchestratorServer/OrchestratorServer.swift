@@ -1,9 +1,11 @@
 import Hummingbird
+import Kafka
 import Logging
 import Metrics
 import OrchestratorCore
 import OrchestratorEngine
 import OrchestratorHTTP
+import OrchestratorKafka
 import OrchestratorStore
 import Prometheus
 import SQLiteStore
@@ -35,6 +37,8 @@ public struct OrchestratorServer: Sendable {
         )
         self.store = store
         var sinks: [any OutboxSink] = []
+        var services: [any Service] = []
+        var readiness: [ReadinessCheck] = []
         if let directory = configuration.outboxDirectory {
             sinks.append(
                 try JSONLinesSink(
@@ -44,8 +48,15 @@ public struct OrchestratorServer: Sendable {
                 )
             )
         }
+        if configuration.outbox.sink != .files {
+            let sink = try Self.kafkaSink(configuration, logger: logger)
+            sinks.append(sink)
+            // Before the engine: shut down after it, so that its last relay still reaches Kafka.
+            services.append(sink)
+            readiness.append(ReadinessCheck(name: "kafka") { await sink.readinessProblem() })
+        }
         engine = Engine(store: store, configuration: configuration.engine, sinks: sinks, logger: logger)
-        var services: [any Service] = [engine]
+        services.append(engine)
         if serveHTTP {
             let registry = MetricsBootstrap.registry()
             let options = HTTPOptions(
@@ -53,7 +64,7 @@ public struct OrchestratorServer: Sendable {
                 maxWorkerBodyBytes: configuration.http.maxWorkerBodyBytes,
                 version: ServerVersion.current
             )
-            let router = buildRouter(engine: engine, options: options, metrics: registry)
+            let router = buildRouter(engine: engine, options: options, metrics: registry, readiness: readiness)
             services.append(
                 Application(
                     router: router,
@@ -85,7 +96,28 @@ public struct OrchestratorServer: Sendable {
                 )
             }
         }
+        if configuration.kafka.isEnabled, configuration.kafka.consume {
+            // Last: the first to stop on shutdown, so no message is taken that the engine cannot finish.
+            services.append(KafkaIntake(settings: configuration.kafka, engine: engine, logger: logger))
+        }
         self.services = services
+    }
+
+    static func kafkaSink(_ configuration: ServerConfiguration, logger: Logger) throws -> KafkaOutboxSink {
+        let kafka = configuration.kafka
+        let producerConfiguration = kafka.producerConfiguration()
+        do {
+            return try KafkaOutboxSink(
+                topics: configuration.outbox.topics,
+                format: kafka.format,
+                flushTimeout: .milliseconds(kafka.flushTimeoutMs),
+                logger: logger
+            ) { () throws(KafkaError) in
+                try KafkaProducer(configuration: producerConfiguration, logger: logger)
+            }
+        } catch {
+            throw ConfigurationError("kafka producer: \(error)")
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 import OrchestratorCore
 import OrchestratorEngine
+import OrchestratorKafka
 
 /// Everything `serve` and `run` need, in one value. Read by ``ConfigurationLoader`` from
 /// defaults, an optional JSON file, environment variables and flags (in that order of
@@ -9,6 +10,8 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     public var storage = Storage()
     public var outbox = Outbox()
     public var engine = EngineConfiguration()
+    /// Kafka: bootstrap servers, security, the intake consumers' topics and group, the format.
+    public var kafka = KafkaSettings()
     public var logLevel: String = "info"
 
     public init() {}
@@ -41,7 +44,14 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         /// Directory of the JSON-lines topic files (default: `<data_dir>/outbox`); empty disables them.
         public var directory: String?
         public var topics = TopicNames()
+        /// Where relayed messages go (`ORCHESTRATOR_OUTBOX_SINK`): `files` (JSON-lines files, the
+        /// default), `kafka` (the topics, needs `kafka.bootstrap_servers`) or `both`.
+        public var sink: Sink = .files
         public init() {}
+
+        public enum Sink: String, Sendable, Equatable, Codable, CaseIterable {
+            case files, kafka, both
+        }
     }
 
     /// The SQLite path selected by the configuration.
@@ -54,8 +64,10 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         return storage.dataDir + "/orchestrator.sqlite"
     }
 
-    /// The outbox directory selected by the configuration, `nil` when disabled.
+    /// The outbox directory selected by the configuration, `nil` when disabled (or when the sink
+    /// is `kafka` only).
     public var outboxDirectory: String? {
+        guard outbox.sink != .kafka else { return nil }
         guard let directory = outbox.directory else { return storage.dataDir + "/outbox" }
         return directory.isEmpty ? nil : directory
     }

@@ -94,6 +94,19 @@ public protocol WorkflowStore: Sendable {
     /// Durations (ms) of finished workflows, most recent first, for latency figures.
     func recentDurations(limit: Int) async throws -> [Int64]
 
+    // MARK: Dead letters
+
+    /// Records a consumed message that was not accepted; returns its id. Idempotent by
+    /// (`topic`, `partition`, `offset`): saving a position again returns the first entry's id and
+    /// changes nothing (SQLite: `INSERT OR IGNORE` on a unique index; PostgreSQL: `ON CONFLICT DO
+    /// NOTHING`). Implementations keep `letter.payload` as given (already cut to
+    /// ``DeadLetter/maxStoredPayload``) and `payloadSize`.
+    @discardableResult
+    func saveDeadLetter(_ letter: DeadLetter) async throws -> Int64
+
+    /// Dead letters oldest first (by id), optionally of one topic, paged.
+    func deadLetters(_ filter: DeadLetterFilter) async throws -> [DeadLetter]
+
     /// A cheap round trip to the database (readiness).
     func ping() async throws
 }

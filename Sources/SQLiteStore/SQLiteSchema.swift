@@ -8,7 +8,7 @@ import SQLiteDB
 /// it changed.
 enum SQLiteSchema {
     /// Every migration, in version order. Never edit one that has shipped; append a new one.
-    static let migrations: [SQLiteMigration] = [version1]
+    static let migrations: [SQLiteMigration] = [version1, version2]
 
     static let version1 = SQLiteMigration(
         version: 1,
@@ -106,6 +106,26 @@ enum SQLiteSchema {
                 body TEXT NOT NULL,
                 last_seen_at INTEGER NOT NULL
             );
+            """
+    )
+
+    static let version2 = SQLiteMigration(
+        version: 2,
+        name: "dead letters of the Kafka consumers",
+        sql: """
+            CREATE TABLE dead_letters (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                topic TEXT NOT NULL,
+                partition INTEGER NOT NULL,
+                message_offset INTEGER NOT NULL,
+                message_key TEXT,
+                payload BLOB NOT NULL,
+                payload_size INTEGER NOT NULL,
+                reason TEXT NOT NULL,
+                recorded_at INTEGER NOT NULL
+            );
+            CREATE UNIQUE INDEX dead_letters_position ON dead_letters (topic, partition, message_offset);
+            CREATE INDEX dead_letters_topic ON dead_letters (topic, id);
             """
     )
 }

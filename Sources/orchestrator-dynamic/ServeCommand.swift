@@ -29,6 +29,8 @@ struct ServeCommand: AsyncParsableCommand {
             metadata: [
                 "port": "\(configuration.http.port)", "database": "\(configuration.sqlitePath)",
                 "outbox": "\(configuration.outboxDirectory ?? "-")",
+                "outbox_sink": "\(configuration.outbox.sink.rawValue)",
+                "kafka": "\(configuration.kafka.isEnabled ? configuration.kafka.bootstrapServers : "-")",
             ]
         )
         let group = ServiceGroup(

@@ -36,7 +36,7 @@ import Testing
     @Test func notReadyOnceTheEngineHasStopped() async throws {
         try await TestServer.with(start: false) { server in
             let running = Task { try await server.engine.run() }
-            try await waitUntil("the engine runs") { server.engine.isRunning }
+            try await waitUntil("the engine runs", seconds: 60) { server.engine.isRunning }
             running.cancel()
             _ = await running.result
             try await server.application.test(.router) { client in

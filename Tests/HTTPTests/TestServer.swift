@@ -46,7 +46,7 @@ struct TestServer {
         }
         let outcome: Result<T, any Error>
         do {
-            try await waitUntil("the engine runs") { engine.isRunning }
+            try await waitUntil("the engine runs", seconds: 60) { engine.isRunning }
             outcome = .success(try await body(server))
         } catch {
             outcome = .failure(error)

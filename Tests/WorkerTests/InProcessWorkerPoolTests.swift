@@ -17,6 +17,11 @@ struct InProcessWorkerPoolTests {
         }
         let submitted = try await harness.engine.submit(decision: decision)
         let state = try await harness.waitForEnd(of: submitted.workflowId)
+        // The worker counts a completion after the engine has answered it, so the workflow can be
+        // COMPLETED a moment before the last worker's counters are updated.
+        _ = await eventually(timeout: .seconds(10)) {
+            harness.pool.counters.completed == 4 && harness.pool.counters.inFlight == 0
+        }
         let counters = harness.pool.counters
         await harness.stop()
 

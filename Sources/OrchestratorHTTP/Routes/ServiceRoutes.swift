@@ -7,6 +7,7 @@ struct ServiceRoutes<Context: RequestContext> {
     let engine: Engine
     let version: String
     let metrics: PrometheusCollectorRegistry?
+    let checks: [ReadinessCheck]
 
     var collection: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
@@ -40,22 +41,31 @@ struct ServiceRoutes<Context: RequestContext> {
         var error: APIError?
     }
 
-    /// Ready when the database answers a ping and the engine has loaded its state.
+    /// Ready when the database answers a ping, the engine has loaded its state and every pluggable
+    /// check (e.g. the Kafka sink) reports no problem.
     func readiness() async throws -> Response {
-        var checks: [String: String] = [:]
+        var states: [String: String] = [:]
         var problems: [String] = []
         do {
             try await engine.store.ping()
-            checks["database"] = "ok"
+            states["database"] = "ok"
         } catch {
-            checks["database"] = "error: \(error)"
+            states["database"] = "error: \(error)"
             problems.append("the database does not answer (\(error))")
         }
         if engine.isRunning {
-            checks["engine"] = "running"
+            states["engine"] = "running"
         } else {
-            checks["engine"] = "not running"
+            states["engine"] = "not running"
             problems.append("the engine is not running")
+        }
+        for check in checks {
+            if let problem = await check.problem() {
+                states[check.name] = "error: \(problem)"
+                problems.append("\(check.name): \(problem)")
+            } else {
+                states[check.name] = "ok"
+            }
         }
         guard problems.isEmpty else {
             let error = APIError(
@@ -64,11 +74,11 @@ struct ServiceRoutes<Context: RequestContext> {
                 message: problems.joined(separator: "; ")
             )
             return try JSONResponse.make(
-                Readiness(status: "not_ready", checks: checks, error: error),
+                Readiness(status: "not_ready", checks: states, error: error),
                 status: .serviceUnavailable
             )
         }
-        return try JSONResponse.make(Readiness(status: "ready", checks: checks, error: nil))
+        return try JSONResponse.make(Readiness(status: "ready", checks: states, error: nil))
     }
 
     func prometheusText() throws -> Response {

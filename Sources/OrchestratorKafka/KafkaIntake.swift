@@ -1,0 +1,217 @@
+import Kafka
+import Logging
+import Metrics
+import OrchestratorCore
+import OrchestratorEngine
+import OrchestratorStore
+import ServiceLifecycle
+import Synchronization
+
+/// The intake consumers as one `Service`: one group member reading `plans.consensus` (decisions),
+/// `plans.ready` (plan ledger) and `execution.results` (unfenced worker results).
+///
+/// A message's offset is committed only after the engine call returned, i.e. after its effect is
+/// committed in the database. Redelivery is harmless: intake is idempotent by `decision_id` and
+/// the plan ledger by `plan_id`; a duplicate or late result is refused by the engine, logged,
+/// and committed. A message that cannot be parsed or validated, or a result for an unknown
+/// ticket, is saved as a dead letter and committed. While the engine is unavailable (stopping,
+/// store failing) the same message is retried with backoff, never skipped.
+public final class KafkaIntake: Service {
+    let settings: KafkaSettings
+    let engine: Engine
+    let clock: any WallClock
+    let logger: Logger
+    private let stopping = Mutex(false)
+
+    public init(settings: KafkaSettings, engine: Engine, clock: any WallClock = SystemClock(), logger: Logger) {
+        self.settings = settings
+        self.engine = engine
+        self.clock = clock
+        self.logger = logger
+    }
+
+    var isStopping: Bool { stopping.withLock { $0 } || Task.isCancelled }
+
+    public func run() async throws {
+        let consumer = try KafkaConsumer(
+            configuration: settings.consumerConfiguration(),
+            groupId: settings.consumerGroupId,
+            topics: settings.topics.all
+        )
+        logger.info(
+            "kafka intake consuming",
+            metadata: [
+                "topics": "\(settings.topics.all.joined(separator: ","))", "group": "\(settings.consumerGroupId)",
+            ]
+        )
+        await withGracefulShutdownHandler {
+            await consume(consumer)
+        } onGracefulShutdown: {
+            self.stopping.withLock { $0 = true }
+        }
+        await consumer.close()
+    }
+
+    func consume(_ consumer: KafkaConsumer) async {
+        var errors = 0
+        while !isStopping {
+            let message: KafkaMessage?
+            do {
+                message = try await consumer.poll(timeout: .milliseconds(100))
+                errors = 0
+            } catch {
+                errors += 1
+                Counter(
+                    label: "orchestration_kafka_errors_total",
+                    dimensions: [("operation", "consume"), ("error_type", error.name)]
+                )
+                .increment()
+                if errors == 1 || errors % 50 == 0 {
+                    logger.warning(
+                        "kafka consumer error; retrying",
+                        metadata: ["error": "\(error)", "count": "\(errors)"]
+                    )
+                }
+                try? await Task.sleep(for: .milliseconds(min(2_000, 50 * errors)))
+                continue
+            }
+            guard let message else { continue }
+            Counter(label: "orchestration_kafka_messages_consumed_total").increment()
+            guard await process(message) else { return }
+            do {
+                try await consumer.commit(message)
+            } catch {
+                // Not fatal: the message comes again after a rebalance or restart, and intake is idempotent.
+                Counter(
+                    label: "orchestration_kafka_errors_total",
+                    dimensions: [("operation", "commit"), ("error_type", error.name)]
+                )
+                .increment()
+                logger.warning(
+                    "offset commit failed",
+                    metadata: position(message).merging(["error": "\(error)"]) { $1 }
+                )
+            }
+        }
+    }
+
+    /// Handles a message until its effect is durable; `false` when stopping first (no commit).
+    func process(_ message: KafkaMessage) async -> Bool {
+        var attempt = 0
+        while true {
+            let outcome = await handle(message)
+            switch outcome {
+            case .done:
+                return true
+            case .deadLetter(let reason):
+                if await saveDeadLetter(message, reason: reason) { return true }
+            case .retry(let reason):
+                if attempt == 0 || attempt % 20 == 0 {
+                    logger.warning(
+                        "engine unavailable; retrying message",
+                        metadata: position(message).merging(["reason": "\(reason)"]) { $1 }
+                    )
+                }
+            }
+            attempt += 1
+            if isStopping { return false }
+            try? await Task.sleep(for: .milliseconds(min(2_000, 50 << min(attempt, 6))))
+        }
+    }
+
+    enum Outcome {
+        case done
+        case deadLetter(String)
+        case retry(String)
+    }
+
+    func handle(_ message: KafkaMessage) async -> Outcome {
+        let intake: IntakeMessage
+        do {
+            intake = try IntakeMessage.decode(message, topics: settings.topics, format: settings.format)
+        } catch {
+            return .deadLetter("cannot be read as \(settings.format.rawValue): \(error)")
+        }
+        do {
+            switch intake {
+            case .decision(let decision):
+                let outcome = try await engine.submit(decision: decision)
+                logger.debug(
+                    "decision consumed",
+                    metadata: [
+                        "decision_id": "\(decision.decisionId)", "workflow_id": "\(outcome.workflowId)",
+                        "created": "\(outcome.created)",
+                    ]
+                )
+            case .plan(let plan):
+                _ = try await engine.submit(plan: plan, start: false)
+            case .result(let result):
+                return try await report(result, message)
+            }
+            return .done
+        } catch let error as EngineError {
+            switch error.code {
+            case .invalid, .notFound: return .deadLetter(error.message)
+            case .conflict:
+                logger.info(
+                    "message refused by the engine; committed",
+                    metadata: position(message).merging(["reason": "\(error.message)"]) { $1 }
+                )
+                return .done
+            case .unavailable: return .retry(error.message)
+            }
+        } catch {
+            return .retry("\(error)")
+        }
+    }
+
+    /// An unfenced result: COMPLETED and FAILED change the ticket; RUNNING is progress only.
+    func report(_ result: ExecutionResult, _ message: KafkaMessage) async throws -> Outcome {
+        let kind: TicketReport.Kind
+        switch result.status {
+        case .COMPLETED:
+            kind = .completed(result)
+        case .FAILED:
+            kind = .failed(error: result.errorMessage ?? "the worker reported FAILED", retryable: true, result: result)
+        case .RUNNING:
+            logger.debug("RUNNING result ignored", metadata: ["ticket_id": "\(result.ticketId)"])
+            return .done
+        }
+        _ = try await engine.report(
+            TicketReport(ticketId: result.ticketId, fencingToken: nil, workerId: result.agentId, kind: kind)
+        )
+        return .done
+    }
+
+    /// Saves a dead letter; `false` when the store failed (the caller retries).
+    func saveDeadLetter(_ message: KafkaMessage, reason: String) async -> Bool {
+        let letter = DeadLetter(
+            topic: message.topic,
+            partition: message.partition,
+            offset: message.offset,
+            key: message.key.map { String(decoding: $0, as: UTF8.self) },
+            payload: message.value,
+            reason: reason,
+            recordedAt: clock.nowMillis()
+        )
+        do {
+            let id = try await engine.store.saveDeadLetter(letter)
+            Counter(label: "orchestration_kafka_dead_letters_total", dimensions: [("topic", message.topic)]).increment()
+            logger.warning(
+                "message dead-lettered",
+                metadata: position(message).merging(["reason": "\(reason)", "dead_letter_id": "\(id)"]) { $1 }
+            )
+            return true
+        } catch {
+            logger.error(
+                "dead letter could not be saved",
+                metadata: position(message).merging(["error": "\(error)"]) { $1 }
+            )
+            return false
+        }
+    }
+
+    func position(_ message: KafkaMessage) -> Logger.Metadata {
+        ["topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)"]
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import Kafka
+import Logging
+import Metrics
+import OrchestratorCore
+import OrchestratorEngine
+import OrchestratorStore
+import ServiceLifecycle
+import Synchronization
+
+/// Publishes outbox messages on Kafka with the idempotent producer (`acks=all`): tickets keyed by
+/// `plan_id`, incidents by `incident_id`, telemetry by `workflow_id`. ``deliver(_:)`` returns only
+/// when every message's delivery report succeeded, so the relay acknowledges the outbox only
+/// after the broker has the messages; a failure (broker down: after `message.timeout.ms`) throws,
+/// the relay retries with backoff and the outbox keeps the messages meanwhile.
+///
+/// Headers: the message's own (W3C `traceparent`, `tracestate` when present), `content-type`,
+/// and `outbox-sequence` (the relay may publish a message again after a failure, so consumers
+/// can drop repeats by it).
+///
+/// After a failed batch the sink replaces its producer with a new one: an idempotent producer
+/// whose broker lost its state (a restarted in-memory broker answers `UNKNOWN_PRODUCER_ID`
+/// forever) or that hit a fatal idempotence error never recovers by itself, while a new one gets a
+/// new producer id. As a `Service` the sink runs until graceful shutdown, then flushes its
+/// producer (bounded by the flush timeout) and closes it.
+public final class KafkaOutboxSink: OutboxSink, Service {
+    let topics: TopicNames
+    let format: KafkaSettings.MessageFormat
+    let logger: Logger
+    let flushTimeout: Duration
+    private let makeProducer: @Sendable () throws(KafkaError) -> KafkaProducer
+    private let current: Mutex<KafkaProducer>
+    private let lastFailure = Mutex<String?>(nil)
+
+    /// - Parameter makeProducer: creates the producer now, and again after a failed batch.
+    public init(
+        topics: TopicNames,
+        format: KafkaSettings.MessageFormat,
+        flushTimeout: Duration = .seconds(10),
+        logger: Logger,
+        makeProducer: @escaping @Sendable () throws(KafkaError) -> KafkaProducer
+    ) throws(KafkaError) {
+        self.topics = topics
+        self.format = format
+        self.flushTimeout = flushTimeout
+        self.logger = logger
+        self.makeProducer = makeProducer
+        current = Mutex(try makeProducer())
+    }
+
+    /// The producer in use.
+    public var producer: KafkaProducer { current.withLock { $0 } }
+
+    /// Waits until graceful shutdown or cancellation, then flushes and closes the producer.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await producer.close(flushTimeout: flushTimeout)
+    }
+
+    public func deliver(_ messages: [StoredOutboxMessage]) async throws {
+        let outgoing = try messages.map(encode)
+        let producer = producer
+        let results = await producer.send(outgoing)
+        var failures: [KafkaError] = []
+        for result in results {
+            if case .failure(let error) = result { failures.append(error) }
+        }
+        guard let first = failures.first else {
+            lastFailure.withLock { $0 = nil }
+            Counter(label: "orchestration_kafka_messages_produced_total").increment(by: results.count)
+            return
+        }
+        let reason = "\(failures.count) of \(messages.count) message(s) not delivered: \(first)"
+        lastFailure.withLock { $0 = reason }
+        Counter(
+            label: "orchestration_kafka_errors_total",
+            dimensions: [("operation", "produce"), ("error_type", first.name)]
+        ).increment(by: failures.count)
+        await replace(producer)
+        throw KafkaSinkError(message: reason, underlying: first)
+    }
+
+    /// Swaps in a new producer (unless another delivery already did) and closes `failed`.
+    func replace(_ failed: KafkaProducer) async {
+        let swapped: Bool
+        do {
+            let fresh = try makeProducer()
+            swapped = current.withLock { producer in
+                guard producer === failed else { return false }
+                producer = fresh
+                return true
+            }
+            if !swapped { await fresh.close(flushTimeout: .zero) }
+        } catch {
+            logger.error("kafka producer could not be recreated", metadata: ["error": "\(error)"])
+            return
+        }
+        if swapped {
+            logger.info("kafka producer replaced after a failed delivery")
+            await failed.close(flushTimeout: .zero)
+        }
+    }
+
+    /// The Kafka message of an outbox message.
+    func encode(_ stored: StoredOutboxMessage) throws -> KafkaOutgoingMessage {
+        let message = stored.message
+        var value = Array(message.payload.utf8)
+        var contentType = "application/json"
+        if format == .avro, let record = Self.record(of: message.topic) {
+            value = try ModelCodec.encode(json: Data(value), as: record)
+            contentType = "avro/binary; schema=\(record.rawValue)"
+        }
+        var headers = message.headers.sorted { $0.key < $1.key }.map { KafkaHeader(name: $0.key, text: $0.value) }
+        headers.append(KafkaHeader(name: "content-type", text: contentType))
+        headers.append(KafkaHeader(name: "outbox-sequence", text: "\(stored.sequence)"))
+        return KafkaOutgoingMessage(
+            topic: topics.name(message.topic),
+            key: Array(message.key.utf8),
+            value: value,
+            headers: headers
+        )
+    }
+
+    /// The contract record of a topic; the final telemetry frame has no Avro schema and stays JSON.
+    static func record(of topic: OutboxTopic) -> ContractSchemas.Record? {
+        switch topic {
+        case .tickets: return .executionTicket
+        case .incidents: return .orchestrationIncident
+        case .telemetryEvents: return .flowCTelemetry
+        case .telemetryFrames: return nil
+        }
+    }
+
+    /// Why the sink is not ready: the last delivery failed, or no broker answers a metadata
+    /// request within `timeout`. `nil` when healthy.
+    public func readinessProblem(timeout: Duration = .seconds(2)) async -> String? {
+        if let failure = lastFailure.withLock({ $0 }) { return failure }
+        do {
+            _ = try await producer.metadata(topic: nil, timeout: timeout)
+            return nil
+        } catch {
+            return "no broker answers: \(error)"
+        }
+    }
+}
+
+/// A batch that Kafka did not take.
+public struct KafkaSinkError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var underlying: KafkaError
+    public var description: String { message }
+}
