@@ -80,6 +80,8 @@ extension PostgresStoreError {
         if let server, let message = server[.message] {
             cause = "\(message) (SQLSTATE \(sqlState ?? "?"))"
             if let detail = server[.detail] { cause += ", \(detail)" }
+        } else if let underlying = error.underlying as? PSQLError {
+            cause = "\(error.code): \(underlying.code)"
         } else if let underlying = error.underlying {
             cause = "\(error.code): \(underlying)"
         } else {

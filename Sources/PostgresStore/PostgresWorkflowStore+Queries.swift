@@ -19,6 +19,7 @@ extension PostgresWorkflowStore {
         let rows = try await rows(
             SQL.upsertPlan,
             binds(plan.planId, receivedAt, try json(plan)),
+            idempotent: false,
             doing: "saving plan \(plan.planId)"
         )
         guard let row = rows.first else { throw StoreError.corrupt("saving plan \(plan.planId) returned no row") }

@@ -129,52 +129,85 @@ public final class PostgresWorkflowStore: WorkflowStore, Service {
 // MARK: - Statements
 
 extension PostgresWorkflowStore {
-    /// Runs one statement on a pooled connection and returns every row.
+    /// How often a call is tried when its connection turns out to be dead before the statement ran
+    /// (a pooled connection the server dropped while it was idle).
+    static let connectionAttempts = 3
+
+    /// Runs one statement on a pooled connection and returns every row. An `idempotent` statement
+    /// (a read, or a write whose repetition changes nothing) is tried again on another connection
+    /// when its connection was lost, up to ``connectionAttempts`` times.
     func rows(
         _ sql: String,
         _ binds: PostgresBindings = PostgresBindings(),
+        idempotent: Bool = true,
         doing: String
-    ) async throws
-        -> [PostgresRow]
-    {
-        do {
-            return try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).collect()
-        } catch {
-            throw mapped(error, doing: doing)
+    ) async throws -> [PostgresRow] {
+        var attempt = 1
+        while true {
+            do {
+                return try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).collect()
+            } catch {
+                let failure = mapped(error, doing: doing)
+                guard idempotent, attempt < Self.connectionAttempts, Self.isConnectionLoss(failure) else {
+                    throw failure
+                }
+                attempt += 1
+                logger.debug("retrying on another connection", metadata: ["doing": "\(doing)", "error": "\(failure)"])
+            }
         }
     }
 
     /// Runs `body` in one transaction on one pooled connection: `COMMIT` when it returns, `ROLLBACK`
-    /// when it throws (the error is rethrown). A connection whose rollback fails is closed, so the
-    /// pool never hands out a connection in an unknown transaction state.
+    /// when it throws (the error is rethrown). When the connection is lost, nothing is sent on it
+    /// any more: it is closed, and the server has rolled the transaction back. A connection whose
+    /// rollback fails is closed too, so the pool never hands out a connection in an unknown
+    /// transaction state. A connection found dead at `BEGIN` (nothing of the transaction ran) is
+    /// replaced by another one, up to ``connectionAttempts`` times.
     func transaction<T: Sendable>(
         doing: String,
         _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
-        do {
-            return try await client.withConnection { connection in
-                try await execute(connection, "BEGIN")
-                let value: T
-                do {
-                    value = try await body(connection)
-                    try await execute(connection, "COMMIT")
-                } catch {
+        var attempt = 1
+        while true {
+            do {
+                return try await client.withConnection { connection in
                     do {
-                        try await execute(connection, "ROLLBACK")
+                        try await execute(connection, "BEGIN")
                     } catch {
-                        try? await connection.close()
+                        throw BeginFailed(error: error)
                     }
-                    throw error
+                    let value: T
+                    do {
+                        value = try await body(connection)
+                        try await execute(connection, "COMMIT")
+                    } catch {
+                        if Self.isConnectionLoss(mapped(error, doing: doing)) {
+                            closeWithoutWaiting(connection)
+                        } else {
+                            do {
+                                try await execute(connection, "ROLLBACK")
+                            } catch {
+                                closeWithoutWaiting(connection)
+                            }
+                        }
+                        throw error
+                    }
+                    return value
                 }
-                return value
+            } catch let failed as BeginFailed {
+                let failure = mapped(failed.error, doing: doing)
+                guard attempt < Self.connectionAttempts, Self.isConnectionLoss(failure) else { throw failure }
+                attempt += 1
+                logger.debug("retrying on another connection", metadata: ["doing": "\(doing)", "error": "\(failure)"])
+            } catch {
+                throw mapped(error, doing: doing)
             }
-        } catch let error as StoreError {
-            throw error
-        } catch let error as InvalidCommitError {
-            throw error
-        } catch {
-            throw mapped(error, doing: doing)
         }
+    }
+
+    /// Whether `error` says the connection (not the statement) failed.
+    static func isConnectionLoss(_ error: any Error) -> Bool {
+        (error as? PostgresStoreError)?.code == .unavailable
     }
 
     /// Runs one statement on `connection` (inside ``transaction(doing:_:)``) and returns every row.
@@ -226,6 +259,16 @@ extension PostgresWorkflowStore {
         }
         return value
     }
+}
+
+/// Starts closing `connection` (the pool then drops it) without waiting for the close to finish.
+private func closeWithoutWaiting(_ connection: PostgresConnection) {
+    let _: EventLoopFuture<Void> = connection.close()
+}
+
+/// `BEGIN` failed: nothing of the transaction was sent.
+private struct BeginFailed: Error {
+    var error: any Error
 }
 
 /// Builds bindings from a list of values in order (`$1`, `$2`, …).
