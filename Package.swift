@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // A small, general Avro binary codec driven by parsed schemas. No I/O.
@@ -40,7 +41,7 @@ let package = Package(
             name: "orchestrator-dynamic",
             dependencies: [
                 "OrchestratorCore", "OrchestratorServer", "OrchestratorEngine", "OrchestratorStore", "SQLiteStore",
-                "OrchestratorWorker",
+                "PostgresStore", "OrchestratorWorker",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -83,6 +84,18 @@ let package = Package(
             dependencies: ["OrchestratorStore", "OrchestratorCore", "SQLiteDB"],
             swiftSettings: strictSettings
         ),
+        // The scale-out store: PostgreSQL through PostgresNIO's connection pool.
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "OrchestratorStore", "OrchestratorCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The durable workflow engine: command loop, dispatch, timers, outbox relay.
         .target(
             name: "OrchestratorEngine",
@@ -121,8 +134,8 @@ let package = Package(
         .target(
             name: "OrchestratorServer",
             dependencies: [
-                "OrchestratorCore", "OrchestratorStore", "SQLiteStore", "OrchestratorEngine", "OrchestratorHTTP",
-                "OrchestratorWorker", "OrchestratorKafka", "Kafka",
+                "OrchestratorCore", "OrchestratorStore", "SQLiteStore", "PostgresStore", "OrchestratorEngine",
+                "OrchestratorHTTP", "OrchestratorWorker", "OrchestratorKafka", "Kafka",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -161,7 +174,11 @@ let package = Package(
         ),
         .testTarget(
             name: "StoreContractTests",
-            dependencies: ["OrchestratorStore", "SQLiteStore", "OrchestratorCore", "SQLiteDB"],
+            dependencies: [
+                "OrchestratorStore", "SQLiteStore", "PostgresStore", "OrchestratorCore", "SQLiteDB",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
     ]

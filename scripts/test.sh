@@ -38,26 +38,54 @@ RDKAFKA_SO=$(ls "$KVENV"/lib/python3*/site-packages/confluent_kafka.libs/librdka
 mkdir -p "$ROOT/.rdkafka"
 ln -sf "$RDKAFKA_SO" "$ROOT/.rdkafka/librdkafka.so.1"
 
-# 2. Build (warnings are errors in CI) and the Swift test suite.
+# 2. A throw-away PostgreSQL cluster (scripts/postgres.sh), unless a server is given in
+#    ORCHESTRATOR_TEST_POSTGRES_URL. The PostgreSQL tests are required: they fail, never skip.
+if [ -z "${ORCHESTRATOR_TEST_POSTGRES_URL:-}" ]; then
+  log "starting a throw-away PostgreSQL cluster"
+  bash scripts/postgres.sh stop
+  trap 'bash "$ROOT/scripts/postgres.sh" stop' EXIT
+  ORCHESTRATOR_TEST_POSTGRES_URL=$(bash scripts/postgres.sh start)
+fi
+export ORCHESTRATOR_TEST_POSTGRES_URL
+export ORCHESTRATOR_REQUIRE_POSTGRES=1
+
+# 3. Build (warnings are errors in CI) and the Swift test suite (store contract on SQLite and PostgreSQL).
 log "swift build"
 swift build
+# The two tests that kill PostgreSQL connections run on their own, under a time limit: about one
+# run in eight of them has been seen to hang after a kill (an open bug, see docs/ARCHITECTURE.md).
+# A hang is reported and the pair is run once more; a failure fails the suite.
+KILL_TESTS="terminatedConnectionsFailCleanlyAndThePoolReconnects|connectionKilledInsideACommitRollsItBack"
 log "swift test"
-swift test
+swift test --skip "$KILL_TESTS"
+log "swift test: PostgreSQL connections killed mid-use (time limit 180 s)"
+for attempt in 1 2; do
+  set +e
+  timeout 180 swift test --skip-build --filter "$KILL_TESTS"
+  status=$?
+  set -e
+  [ "$status" -eq 0 ] && break
+  if [ "$status" -ne 124 ] || [ "$attempt" -eq 2 ]; then
+    echo "PostgreSQL connection-kill tests failed (status $status)" >&2
+    exit 1
+  fi
+  echo "PostgreSQL connection-kill tests hung (known open bug); running them once more" >&2
+done
 
 BIN="$(swift build --show-bin-path)/orchestrator-dynamic"
 
-# 3. Wire compatibility with the hive-mind's Python peers.
+# 4. Wire compatibility with the hive-mind's Python peers.
 log "Avro interop with fastavro"
 "$VENV/bin/python" Tests/Interop/avro_interop.py --binary "$BIN" \
   --contracts "$ROOT/../shared/contracts" --examples "$ROOT/examples"
 
-# 4. The real binary over HTTP on temporary SQLite files, then the SIGKILL crash test.
+# 5. The real binary over HTTP on temporary SQLite files (and PostgreSQL schemas), then the SIGKILL crash test.
 log "integration tests (real server over HTTP)"
 ORCHESTRATOR_BINARY="$BIN" "$VENV/bin/python" -m pytest Tests/Integration -m "not crash"
 log "crash test (server killed with SIGKILL at random moments)"
 ORCHESTRATOR_BINARY="$BIN" "$VENV/bin/python" -m pytest Tests/Integration -m crash
 
-# 5. Kafka: the real binary against Tansu with a Python peer (JSON and Avro), then the outage test.
+# 6. Kafka: the real binary against Tansu with a Python peer (JSON and Avro), then the outage test.
 log "Kafka integration tests (Tansu broker, confluent-kafka + fastavro peer)"
 CONTRACTS_DIR="$ROOT/../shared/contracts" ORCHESTRATOR_BINARY="$BIN" RDKAFKA_LIB_DIR="$ROOT/.rdkafka" \
   "$KVENV/bin/python" -m pytest Tests/Kafka -m "not outage"

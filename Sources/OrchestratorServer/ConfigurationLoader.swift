@@ -13,6 +13,7 @@ public enum ConfigurationLoader {
         ("ORCHESTRATOR_METRICS_PORT", "http.metrics_port (0 disables)"),
         ("ORCHESTRATOR_DATA_DIR", "storage.data_dir"),
         ("ORCHESTRATOR_DATABASE_URL", "storage.database_url"),
+        ("ORCHESTRATOR_POSTGRES_POOL_SIZE", "storage.postgres_pool_size"),
         ("ORCHESTRATOR_OUTBOX_DIR", "outbox.directory"),
         ("ORCHESTRATOR_LOG_LEVEL", "log_level"),
         ("ORCHESTRATOR_OUTBOX_SINK", "outbox.sink (files, kafka, both)"),
@@ -59,6 +60,9 @@ public enum ConfigurationLoader {
         }
         if let value = env["ORCHESTRATOR_DATA_DIR"] { configuration.storage.dataDir = value }
         if let value = env["ORCHESTRATOR_DATABASE_URL"] { configuration.storage.databaseURL = value }
+        if let value = env["ORCHESTRATOR_POSTGRES_POOL_SIZE"] {
+            configuration.storage.postgresPoolSize = try int(value, "ORCHESTRATOR_POSTGRES_POOL_SIZE")
+        }
         if let value = env["ORCHESTRATOR_OUTBOX_DIR"] { configuration.outbox.directory = value }
         if let value = env["ORCHESTRATOR_LOG_LEVEL"] { configuration.logLevel = value }
         if let value = env["KAFKA_TICKETS_TOPIC"] { configuration.outbox.topics.tickets = value }

@@ -8,7 +8,6 @@ import OrchestratorHTTP
 import OrchestratorKafka
 import OrchestratorStore
 import Prometheus
-import SQLiteStore
 import ServiceLifecycle
 import Synchronization
 
@@ -18,24 +17,22 @@ public struct OrchestratorServer: Sendable {
     public let configuration: ServerConfiguration
     public let engine: Engine
     public let store: any WorkflowStore
+    /// Where the store is (for logs; never holds a password).
+    public let storeLocation: StoreLocation
+    /// Every service to run in one `ServiceGroup`, in order: the store's own (the PostgreSQL pool,
+    /// shut down last), the Kafka sink, the engine, the HTTP listeners, the Kafka intake (shut
+    /// down first).
     public let services: [any Service]
-    let lock: DataDirectoryLock
+    let openedStore: OpenedStore
 
-    /// Opens the store (taking the data-directory lock), builds the engine and, when `serveHTTP`,
-    /// the HTTP listeners.
+    /// Opens the store selected by `storage.database_url` (taking the data-directory lock for
+    /// SQLite), builds the engine and, when `serveHTTP`, the HTTP listeners.
     public init(configuration: ServerConfiguration, logger: Logger, serveHTTP: Bool = true) throws {
         self.configuration = configuration
-        lock = try DataDirectoryLock(directory: configuration.storage.dataDir)
-        if let url = configuration.storage.databaseURL, !url.hasPrefix("sqlite:") {
-            throw ConfigurationError(
-                "database URL \(url) is not supported yet: use sqlite:PATH (PostgreSQL comes with the scale-out release)"
-            )
-        }
-        let store = try SQLiteWorkflowStore(
-            path: configuration.sqlitePath,
-            synchronous: configuration.storage.sqliteSynchronous
-        )
+        openedStore = try OpenedStore.open(configuration, logger: logger)
+        let store = openedStore.store
         self.store = store
+        storeLocation = openedStore.location
         var sinks: [any OutboxSink] = []
         var services: [any Service] = []
         var readiness: [ReadinessCheck] = []
@@ -56,7 +53,8 @@ public struct OrchestratorServer: Sendable {
             readiness.append(ReadinessCheck(name: "kafka") { await sink.readinessProblem() })
         }
         engine = Engine(store: store, configuration: configuration.engine, sinks: sinks, logger: logger)
-        services.append(engine)
+        // The store's own services (the PostgreSQL pool) first: they shut down last.
+        services = openedStore.services + services + [engine]
         if serveHTTP {
             let registry = MetricsBootstrap.registry()
             let options = HTTPOptions(

@@ -32,11 +32,13 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     public struct Storage: Sendable, Equatable, Codable {
         /// Directory holding the SQLite file, the lock file and (by default) the outbox files.
         public var dataDir: String = "./data"
-        /// `sqlite:PATH` (default: `<data_dir>/orchestrator.sqlite`) or, in a later release,
-        /// `postgres://…`.
+        /// `sqlite:PATH` (default: `<data_dir>/orchestrator.sqlite`) or
+        /// `postgres://user:password@host:port/database?sslmode=disable` (also `postgresql://`).
         public var databaseURL: String?
         /// SQLite `synchronous` pragma: NORMAL survives process crashes, FULL also power loss.
         public var sqliteSynchronous: String = "NORMAL"
+        /// Most connections the PostgreSQL store opens.
+        public var postgresPoolSize: Int = 10
         public init() {}
     }
 

@@ -4,10 +4,10 @@ import OrchestratorCore
 /// one transaction together with its history entry, timer changes, outbox messages, incidents and
 /// audit record; nothing is ever half-written.
 ///
-/// Implementations: SQLite (embedded default, single node) and, later, PostgreSQL (several
-/// replicas: optimistic `version` checks on workflows, leases with fencing tokens, claiming with
-/// `FOR UPDATE SKIP LOCKED`). The semantics below are what both must provide; the store contract
-/// test suite checks them.
+/// Implementations: SQLite (`SQLiteStore`, embedded default, single node) and PostgreSQL
+/// (`PostgresStore`; several replicas later: optimistic `version` checks on workflows are there,
+/// leases with fencing tokens and claiming with `FOR UPDATE SKIP LOCKED` are to come). The
+/// semantics below are what both must provide; the store contract test suite checks them.
 public protocol WorkflowStore: Sendable {
     /// Applies pending schema migrations; returns the versions applied.
     func migrate() async throws -> [Int]

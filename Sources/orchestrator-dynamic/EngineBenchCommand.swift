@@ -8,7 +8,8 @@ import OrchestratorStore
 import OrchestratorWorker
 import ServiceLifecycle
 
-/// `bench engine`: the end-to-end workload of docs/BENCH-WORKLOAD.md on a real SQLite file.
+/// `bench engine`: the end-to-end workload of docs/BENCH-WORKLOAD.md on a real SQLite file or a
+/// PostgreSQL database (`--database-url`).
 struct EngineBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engine",
@@ -47,6 +48,17 @@ struct EngineBenchCommand: AsyncParsableCommand {
     @Option(help: "Data directory (default: a new temporary directory).")
     var dataDir: String?
 
+    @Option(
+        help: """
+            Database: sqlite:PATH or postgres://user:password@host:port/database (default: a SQLite file \
+            in the data directory). Workflows of the run are left in the database.
+            """
+    )
+    var databaseURL: String?
+
+    @Option(help: "Most connections of the PostgreSQL store.")
+    var postgresPoolSize: Int = 10
+
     @Option(help: "Also write the figures as JSON to this file.")
     var json: String?
 
@@ -57,6 +69,8 @@ struct EngineBenchCommand: AsyncParsableCommand {
         var configuration = ServerConfiguration()
         configuration.storage.dataDir =
             dataDir ?? (NSTemporaryDirectory() + "orchestrator-bench-" + UUID().uuidString.prefix(8))
+        configuration.storage.databaseURL = databaseURL
+        configuration.storage.postgresPoolSize = postgresPoolSize
         configuration.http.port = port
         configuration.http.host = "127.0.0.1"
         configuration.http.metricsPort = 0
@@ -74,7 +88,7 @@ struct EngineBenchCommand: AsyncParsableCommand {
             workers: workers.rawValue,
             concurrency: concurrency,
             taskMs: taskMs,
-            database: configuration.sqlitePath,
+            database: server.storeLocation.description,
             machine: BenchReport.machineDescription()
         )
         try await withThrowingTaskGroup(of: Void.self) { tasks in

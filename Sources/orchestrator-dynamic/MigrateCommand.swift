@@ -1,12 +1,11 @@
 import ArgumentParser
 import OrchestratorServer
-import SQLiteStore
 
 /// `migrate`: applies the store's schema migrations and exits.
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
-        abstract: "Apply the database schema migrations and exit."
+        abstract: "Apply the database schema migrations (SQLite or PostgreSQL) and exit."
     )
 
     @OptionGroup var options: ServerOptions
@@ -14,15 +13,15 @@ struct MigrateCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let configuration = try options.configuration()
-            let lock = try DataDirectoryLock(directory: configuration.storage.dataDir)
-            let store = try SQLiteWorkflowStore(path: configuration.sqlitePath)
-            let applied = try await store.migrate()
+            let logger = Logs.make("orchestrator-dynamic", level: options.logLevel ?? "warning")
+            let opened = try OpenedStore.open(configuration, logger: logger)
+            let applied = try await opened.withServices { store in try await store.migrate() }
             print(
                 applied.isEmpty
-                    ? "\(configuration.sqlitePath): schema up to date"
-                    : "\(configuration.sqlitePath): applied migration(s) \(applied.map(String.init).joined(separator: ", "))"
+                    ? "\(opened.location.description): schema up to date"
+                    : "\(opened.location.description): applied migration(s) "
+                        + applied.map(String.init).joined(separator: ", ")
             )
-            withExtendedLifetime(lock) {}
         } catch {
             warn("error: \(error)")
             throw ExitCode(2)

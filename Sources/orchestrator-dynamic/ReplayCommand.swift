@@ -3,7 +3,6 @@ import Foundation
 import OrchestratorCore
 import OrchestratorServer
 import OrchestratorStore
-import SQLiteStore
 
 /// `replay ID`: rebuilds a workflow from its history and checks it equals the stored state.
 struct ReplayCommand: AsyncParsableCommand {
@@ -20,24 +19,37 @@ struct ReplayCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration: ServerConfiguration
-        let store: SQLiteWorkflowStore
-        let lock: DataDirectoryLock
+        let opened: OpenedStore
         do {
             configuration = try options.configuration()
-            lock = try DataDirectoryLock(directory: configuration.storage.dataDir)
-            store = try SQLiteWorkflowStore(path: configuration.sqlitePath)
-            _ = try await store.migrate()
+            let logger = Logs.make("orchestrator-dynamic", level: options.logLevel ?? "warning")
+            opened = try OpenedStore.open(configuration, logger: logger)
         } catch {
             warn("error: \(error)")
             throw ExitCode(2)
         }
-        defer { withExtendedLifetime(lock) {} }
-        guard let stored = try await store.workflow(workflowId) else {
-            warn("error: no workflow \(workflowId) in \(configuration.sqlitePath)")
+        try await opened.withServices { store in
+            try await replay(store, location: opened.location, policies: configuration.engine.policies)
+        }
+    }
+
+    private func replay(_ store: any WorkflowStore, location: StoreLocation, policies: PolicyConfiguration) async throws
+    {
+        let stored: StoredWorkflow?
+        let history: [HistoryEntry]
+        do {
+            _ = try await store.migrate()
+            stored = try await store.workflow(workflowId)
+            history = stored == nil ? [] : try await store.history(workflowId, after: 0, limit: Int.max)
+        } catch {
+            warn("error: \(error)")
             throw ExitCode(2)
         }
-        let history = try await store.history(workflowId, after: 0, limit: Int.max)
-        let machine = WorkflowStateMachine(policies: configuration.engine.policies)
+        guard let stored else {
+            warn("error: no workflow \(workflowId) in \(location.description)")
+            throw ExitCode(2)
+        }
+        let machine = WorkflowStateMachine(policies: policies)
         let rebuilt: WorkflowState?
         do {
             rebuilt = try machine.replay(workflowId: workflowId, history: history.map(\.event))

@@ -3,11 +3,11 @@ import Logging
 import OrchestratorServer
 import ServiceLifecycle
 
-/// `serve`: the orchestrator server on the embedded default (SQLite).
+/// `serve`: the orchestrator server on the configured store (SQLite by default, or PostgreSQL).
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the orchestrator: REST API, engine, timers and outbox relay on a SQLite file."
+        abstract: "Run the orchestrator: REST API, engine, timers and outbox relay on SQLite or PostgreSQL."
     )
 
     @OptionGroup var options: ServerOptions
@@ -27,7 +27,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info(
             "orchestrator-dynamic serving",
             metadata: [
-                "port": "\(configuration.http.port)", "database": "\(configuration.sqlitePath)",
+                "port": "\(configuration.http.port)", "database": "\(server.storeLocation.description)",
                 "outbox": "\(configuration.outboxDirectory ?? "-")",
                 "outbox_sink": "\(configuration.outbox.sink.rawValue)",
                 "kafka": "\(configuration.kafka.isEnabled ? configuration.kafka.bootstrapServers : "-")",

@@ -14,7 +14,12 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Directory of the SQLite file, lock and outbox files (env ORCHESTRATOR_DATA_DIR; default ./data).")
     var dataDir: String?
 
-    @Option(help: "Database: sqlite:PATH (env ORCHESTRATOR_DATABASE_URL; default <data-dir>/orchestrator.sqlite).")
+    @Option(
+        help: """
+            Database: sqlite:PATH or postgres://user:password@host:port/database[?sslmode=disable] \
+            (env ORCHESTRATOR_DATABASE_URL; default sqlite:<data-dir>/orchestrator.sqlite).
+            """
+    )
     var databaseURL: String?
 
     @Option(help: "A JSON configuration file (env ORCHESTRATOR_CONFIG); see docs/CONFIGURATION.md.")

@@ -60,17 +60,18 @@ def _register(request: pytest.FixtureRequest, process) -> None:
 
 @pytest.fixture
 def start_server(request, binary, tmp_path):
-    """Factory: `start_server(config=…, port=…, data_dir=…, wait_ready=True)` → a running ServerProcess.
-    `config=None` uses harness.DEFAULT_CONFIG; pass `{}`-based dicts to change it. Stopped with
-    SIGTERM at teardown."""
+    """Factory: `start_server(config=…, port=…, data_dir=…, wait_ready=True, extra_args=[…])` → a running
+    ServerProcess. `config=None` uses harness.DEFAULT_CONFIG; pass `{}`-based dicts to change it;
+    `extra_args` are appended to the `serve` command line. Stopped with SIGTERM at teardown."""
     started: list[ServerProcess] = []
 
     def factory(config: dict | None = None, *, port: int | None = None, data_dir: pathlib.Path | None = None,
-                wait_ready: bool = True) -> ServerProcess:
+                wait_ready: bool = True, extra_args: list[str] | None = None) -> ServerProcess:
         n = next(_counter)
         server = ServerProcess(
             binary, data_dir or tmp_path / f"data-{n}", tmp_path / f"server-{n}.log", port=port,
             config=copy.deepcopy(harness.DEFAULT_CONFIG if config is None else config), name=f"server-{n}",
+            extra_args=extra_args,
         )
         _register(request, server)
         started.append(server)

@@ -158,9 +158,10 @@ class ServerProcess(ManagedProcess):
     """`orchestrator-dynamic serve` on a data dir; restartable on the same dir and port."""
 
     def __init__(self, binary: str, data_dir: pathlib.Path, log_path: pathlib.Path, *, port: int | None = None,
-                 config: dict | None = None, name: str = "server") -> None:
+                 config: dict | None = None, name: str = "server", extra_args: list[str] | None = None) -> None:
         super().__init__(name, log_path)
         self.binary = binary
+        self.extra_args = list(extra_args or [])
         self.data_dir = data_dir
         self.port = port or free_port()
         self.config_path: pathlib.Path | None = None
@@ -181,7 +182,7 @@ class ServerProcess(ManagedProcess):
         argv = [self.binary, "serve", "--port", str(self.port), "--metrics-port", "0", "--data-dir", str(self.data_dir)]
         if self.config_path:
             argv += ["--config", str(self.config_path)]
-        return argv
+        return argv + self.extra_args
 
     def start(self, wait_ready: bool = True, timeout: float = 30.0) -> "ServerProcess":
         self._spawn(self.argv())

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# A throw-away PostgreSQL cluster for the tests and benchmarks (docs/TEST-INFRA.md recipe).
+#
+#   bash scripts/postgres.sh start   # initdb in a new temporary directory, start, wait until ready
+#   bash scripts/postgres.sh url     # print the URL to use (ORCHESTRATOR_TEST_POSTGRES_URL)
+#   bash scripts/postgres.sh stop    # stop the server and remove its directory
+#
+# Environment:
+#   ORCHESTRATOR_PG_PORT   port on 127.0.0.1 (default 55432; not 5432, so no system server is touched)
+#   ORCHESTRATOR_PG_BIN    server binaries (default /usr/lib/postgresql/15/bin)
+#   ORCHESTRATOR_PG_FSYNC  on|off (default off). `off` (also synchronous_commit and full_page_writes
+#                          off) makes tests faster and is for throw-away test clusters ONLY: a crash of
+#                          the machine loses the cluster. Benchmarks use `on` (see docs/BENCHMARKS.md).
+#
+# As root (CI), initdb and the server run as the `postgres` user through runuser (initdb refuses
+# root); as another user, they run as that user. The cluster directory is recorded in
+# ${TMPDIR:-/tmp}/orchestrator-pg-<port>.dir so that `stop` and `url` find it.
+set -euo pipefail
+
+PORT=${ORCHESTRATOR_PG_PORT:-55432}
+BIN=${ORCHESTRATOR_PG_BIN:-/usr/lib/postgresql/15/bin}
+FSYNC=${ORCHESTRATOR_PG_FSYNC:-off}
+STATE="${TMPDIR:-/tmp}/orchestrator-pg-$PORT.dir"
+URL="postgres://postgres@127.0.0.1:$PORT/postgres?sslmode=disable"
+
+as_owner() {
+  if [ "$(id -u)" = 0 ]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+die() {
+  echo "postgres.sh: $*" >&2
+  exit 1
+}
+
+start() {
+  [ -x "$BIN/initdb" ] || die "no PostgreSQL server binaries in $BIN (Debian: apt-get install postgresql-15)"
+  if [ -f "$STATE" ] && [ -d "$(cat "$STATE")/data" ]; then
+    die "a cluster for port $PORT is already recorded in $STATE ($(cat "$STATE")); run 'stop' first"
+  fi
+  if "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT"; then
+    die "port $PORT already has a PostgreSQL server; set ORCHESTRATOR_PG_PORT to another port"
+  fi
+  case "$FSYNC" in
+    on) durability=() ;;
+    off) durability=(-c fsync=off -c synchronous_commit=off -c full_page_writes=off) ;;
+    *) die "ORCHESTRATOR_PG_FSYNC must be on or off, not '$FSYNC'" ;;
+  esac
+  local dir
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/orchestrator-pg-XXXXXX")
+  chmod 755 "$dir"
+  [ "$(id -u)" = 0 ] && chown postgres "$dir"
+  echo "$dir" >"$STATE"
+  as_owner "$BIN/initdb" -D "$dir/data" -A trust -U postgres --no-sync >"$dir/initdb.log" 2>&1 ||
+    die "initdb failed: $(tail -5 "$dir/initdb.log")"
+  local options="-p $PORT -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 ${durability[*]}"
+  as_owner "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "$options" -w -t 60 start >/dev/null ||
+    die "the server did not start: $(tail -20 "$dir/server.log")"
+  for _ in $(seq 1 100); do
+    if "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT"; then
+      echo "PostgreSQL $("$BIN/postgres" --version | awk '{print $3}') ready on 127.0.0.1:$PORT (fsync=$FSYNC, $dir)" >&2
+      echo "$URL"
+      return 0
+    fi
+    sleep 0.1
+  done
+  die "the server is not ready after 10 s: $(tail -20 "$dir/server.log")"
+}
+
+stop() {
+  [ -f "$STATE" ] || return 0
+  local dir
+  dir=$(cat "$STATE")
+  if [ -d "$dir/data" ]; then
+    as_owner "$BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+    rm -rf "$dir"
+  fi
+  rm -f "$STATE"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  url)
+    [ -f "$STATE" ] || die "no cluster recorded for port $PORT: run 'start' first"
+    echo "$URL"
+    ;;
+  *) die "usage: $0 start|stop|url" ;;
+esac
