@@ -240,11 +240,7 @@ extension PostgresWorkflowStore {
     /// Decodes a JSON column; a value that cannot be read is reported as ``StoreError/corrupt(_:)``
     /// naming the table and the row's key.
     func decode<T: Decodable>(_ type: T.Type, _ text: String, table: String, key: String) throws -> T {
-        do {
-            return try decoder.decode(type, from: Data(text.utf8))
-        } catch {
-            throw StoreError.corrupt("\(table) row '\(key)' does not hold a readable \(T.self): \(error)")
-        }
+        try StoredColumn.decode(type, text, table: table, key: key, using: decoder)
     }
 
     /// Parses an enumerated column; an unknown value is reported as ``StoreError/corrupt(_:)``.
@@ -254,10 +250,7 @@ extension PostgresWorkflowStore {
         table: String,
         key: String
     ) throws -> T where T.RawValue == String {
-        guard let value = T(rawValue: text) else {
-            throw StoreError.corrupt("\(table) row '\(key)' holds the unknown \(T.self) '\(text)'")
-        }
-        return value
+        try StoredColumn.parse(type, text, table: table, key: key)
     }
 }
 
