@@ -113,8 +113,14 @@ struct CommitBatch {
             throw StoreError.versionConflict(workflowId: workflowId)
         }
         let last = chain[chain.count - 1]
-        var bare = last.state
-        bare.tickets = []
+        let state: String
+        if let encoded = last.encoded?.state {
+            state = encoded
+        } else {
+            var bare = last.state
+            bare.tickets = []
+            state = try json(bare)
+        }
         let decision = try chain.last { $0.decision != nil }?.decision.map { try json($0) }
         let row = WorkflowRow(
             workflowId: workflowId,
@@ -126,7 +132,7 @@ struct CommitBatch {
             ticketCount: Int64(last.state.tickets.count),
             updatedAt: last.state.updatedAt,
             completedAt: last.state.completedAt ?? Self.noTime,
-            state: try json(bare),
+            state: state,
             decision: decision ?? "",
             expectedVersion: first.expectedVersion,
             version: first.expectedVersion + Int64(chain.count)
@@ -134,11 +140,10 @@ struct CommitBatch {
         if first.expectedVersion == 0 { inserts.append(row) } else { updates.append(row) }
 
         // Each position as the last commit that wrote it left it (a new workflow writes them all).
-        var written: [Int: TicketRecord] = [:]
+        // The engine's own encoding of a record is used when the commit carries it.
+        var written: [Int: (record: TicketRecord, json: String?)] = [:]
         for commit in chain {
-            let positions =
-                commit.expectedVersion == 0 ? Array(commit.state.tickets.indices) : Array(commit.changedTickets)
-            for position in positions {
+            for position in commit.ticketPositions {
                 guard commit.state.tickets.indices.contains(position) else {
                     throw InvalidCommitError(
                         workflowId: workflowId,
@@ -146,10 +151,11 @@ struct CommitBatch {
                             "changed ticket position \(position) is outside the \(commit.state.tickets.count) tickets"
                     )
                 }
-                written[position] = commit.state.tickets[position]
+                written[position] = (commit.state.tickets[position], commit.encoded?.tickets[position])
             }
         }
-        for (position, record) in written.sorted(by: { $0.key < $1.key }) {
+        for (position, entry) in written.sorted(by: { $0.key < $1.key }) {
+            let record = entry.record
             tickets.append(
                 TicketRow(
                     ticketId: record.ticketId,
@@ -160,7 +166,7 @@ struct CommitBatch {
                     status: record.ticket.status.rawValue,
                     score: record.score,
                     deadline: record.ticket.sla.deadline,
-                    record: try json(record)
+                    record: try entry.json ?? json(record)
                 )
             )
         }
@@ -171,7 +177,7 @@ struct CommitBatch {
                     sequence: Int64(commit.state.eventCount),
                     name: commit.event.event.name,
                     at: commit.event.at,
-                    event: try json(commit.event)
+                    event: try commit.encoded?.event ?? json(commit.event)
                 )
             )
             if let report = commit.audit {

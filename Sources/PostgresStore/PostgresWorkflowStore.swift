@@ -27,7 +27,7 @@ public final class PostgresWorkflowStore: WorkflowStore, Service {
     let client: PostgresClient
     let logger: Logger
     /// Reused for every row: creating coders per call costs more than the encoding of a small value.
-    let encoder: JSONEncoder
+    let encoder = StreamingJSONEncoder()
     let decoder = JSONDecoder()
 
     /// Creates the store and its (not yet running) connection pool.
@@ -46,9 +46,6 @@ public final class PostgresWorkflowStore: WorkflowStore, Service {
         clientConfiguration.options.connectTimeout = configuration.connectTimeout
         clientConfiguration.options.additionalStartupParameters = Self.startupParameters(configuration)
         client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
-        encoder = JSONEncoder()
-        // Stored JSON is read back by this store only: no key sorting, which costs time on the hot path.
-        encoder.outputFormatting = [.withoutEscapingSlashes]
     }
 
     /// Runs the connection pool until cancelled or until graceful shutdown.
@@ -234,7 +231,7 @@ extension PostgresWorkflowStore {
 extension PostgresWorkflowStore {
     /// The JSON text of `value`.
     func json<T: Encodable>(_ value: T) throws -> String {
-        String(decoding: try encoder.encode(value), as: UTF8.self)
+        try encoder.string(value)
     }
 
     /// Decodes a JSON column; a value that cannot be read is reported as ``StoreError/corrupt(_:)``
