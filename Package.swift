@@ -169,7 +169,10 @@ let package = Package(
         ),
         .testTarget(
             name: "WorkerTests",
-            dependencies: ["OrchestratorWorker", "OrchestratorEngine", "OrchestratorCore", "OrchestratorStore", "SQLiteStore"],
+            dependencies: [
+                "OrchestratorWorker", "OrchestratorEngine", "OrchestratorCore", "OrchestratorStore", "SQLiteStore",
+                "PostgresStore",
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -2,6 +2,7 @@ import Logging
 import OrchestratorCore
 import OrchestratorStore
 import ServiceLifecycle
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -46,6 +47,8 @@ public final class Engine: Service, Sendable {
     /// the timer ticker and the outbox relay.
     public func run() async throws {
         _ = try await store.migrate()
+        let shared = store as? any SharedWorkflowStore
+        if let shared { try await register(shared) }
         let loop = EngineLoop(
             store: store,
             configuration: configuration,
@@ -68,6 +71,24 @@ public final class Engine: Service, Sendable {
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await relay.run(signal: self.outboxSignal) }
+                if let shared {
+                    let claimNow = Flag()
+                    group.addTask { await self.listen(shared, claimNow: claimNow) }
+                    group.addTask {
+                        if await !self.maintain(shared, claimNow: claimNow) {
+                            // Another process took this replica id: this one owns nothing any more.
+                            self.replaced.set()
+                            self.shutdown()
+                        }
+                    }
+                } else {
+                    group.addTask {
+                        while !Task.isCancelled {
+                            try? await Task.sleep(for: .seconds(1))
+                            guard self.queue.enqueue(.maintain) else { return }
+                        }
+                    }
+                }
                 group.addTask {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: .milliseconds(tick))
@@ -84,6 +105,121 @@ public final class Engine: Service, Sendable {
         shutdown()
         // Deliver what is already committed before returning.
         _ = try? await relay.relayAll()
+        if replaced.value {
+            throw EngineError(
+                .unavailable,
+                "another process registered with replica id \(shared?.replicaId ?? "?") while this one's heartbeat had "
+                    + "expired; stopping"
+            )
+        }
+        if let shared {
+            // Give the workflows back so that the other replicas take them over at once.
+            do {
+                try await shared.releaseAll()
+            } catch {
+                logger.warning("could not release this replica's workflows", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Set when another process took over this replica's id.
+    let replaced = Flag()
+
+    /// A flag shared between tasks.
+    final class Flag: Sendable {
+        private let state = Mutex(false)
+        var value: Bool { state.withLock { $0 } }
+        func set() { state.withLock { $0 = true } }
+        /// Returns whether it was set, and clears it.
+        func take() -> Bool {
+            state.withLock { value in
+                defer { value = false }
+                return value
+            }
+        }
+    }
+
+    /// Registers this replica, waiting while another live process still holds its id (for
+    /// instance the previous process of a replica restarted after a crash, until its heartbeat
+    /// expires).
+    func register(_ shared: any SharedWorkflowStore) async throws {
+        var attempt = 0
+        while true {
+            do {
+                _ = try await shared.heartbeat()
+                return
+            } catch {
+                try Task.checkCancellation()
+                attempt += 1
+                logger.warning(
+                    "replica cannot register yet; retrying",
+                    metadata: ["replica_id": "\(shared.replicaId)", "error": "\(error)", "attempt": "\(attempt)"]
+                )
+                try await Task.sleep(for: .milliseconds(max(100, shared.ownershipTtlMs / 3)))
+            }
+        }
+    }
+
+    /// Keeps this replica's ownership alive and takes over orphaned workflows: every third of the
+    /// ownership TTL (or at once when `claimNow` is set by a notification), renews the heartbeat,
+    /// claims orphans, and asks the loop to retry pending reloads. Returns `false` when this
+    /// process was replaced, `true` when cancelled.
+    func maintain(_ shared: any SharedWorkflowStore, claimNow: Flag) async -> Bool {
+        let interval = max(100, shared.ownershipTtlMs / 3)
+        while !Task.isCancelled {
+            do {
+                switch try await shared.heartbeat() {
+                case .renewed:
+                    break
+                case .expired:
+                    logger.warning("this replica's heartbeat had expired; checking which workflows it still owns")
+                    guard queue.enqueue(.verifyOwnership(try await shared.ownedWorkflowIds())) else { return true }
+                case .replaced:
+                    logger.critical(
+                        "another process registered with this replica id; stopping",
+                        metadata: ["replica_id": "\(shared.replicaId)"]
+                    )
+                    return false
+                }
+                // A fair share per round; the pause lets the other replicas take theirs.
+                while !Task.isCancelled {
+                    let claimed = try await shared.claimOrphans(limit: EngineLoop.claimBatch)
+                    if claimed.isEmpty { break }
+                    logger.info("claimed orphaned workflows", metadata: ["count": "\(claimed.count)"])
+                    guard queue.enqueue(.adopt(claimed)) else { return true }
+                    try? await Task.sleep(for: .milliseconds(200))
+                }
+            } catch {
+                logger.warning("replica maintenance failed; retrying", metadata: ["error": "\(error)"])
+            }
+            guard queue.enqueue(.maintain) else { return true }
+            // Rows other replicas committed (or a dead one left) are relayed by whoever relays next.
+            outboxWake.yield()
+            var waited: Int64 = 0
+            while waited < interval && !claimNow.take() && !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(min(100, interval)))
+                waited += 100
+            }
+        }
+        return true
+    }
+
+    /// Turns the other replicas' notifications into work: claims when workflows were released,
+    /// attaches plans saved elsewhere.
+    func listen(_ shared: any SharedWorkflowStore, claimNow: Flag) async {
+        for await notification in shared.notifications() {
+            switch notification {
+            case .released:
+                claimNow.set()
+            case .plan(let planId):
+                guard queue.enqueue(.planSaved(planId)) else { return }
+            case .resync:
+                claimNow.set()
+                guard queue.enqueue(.planSaved(nil)) else { return }
+            case .outbox:
+                outboxWake.yield()
+            }
+        }
     }
 
     /// Stops taking commands; queued ones fail as unavailable.
@@ -151,7 +287,7 @@ extension EngineCommand {
         case .report(_, let reply): reply.fail(error)
         case .registerWorker(_, let reply): reply.fail(error)
         case .snapshot(_, let reply): reply.fail(error)
-        case .tick: break
+        case .tick, .adopt, .verifyOwnership, .planSaved, .maintain: break
         }
     }
 }

@@ -1,4 +1,5 @@
 import OrchestratorCore
+import OrchestratorStore
 
 /// A request to the engine loop, with where to send its answer.
 enum EngineCommand: Sendable {
@@ -9,6 +10,14 @@ enum EngineCommand: Sendable {
     case report(TicketReport, Reply<TicketRecord>)
     case registerWorker(WorkerRegistration, Reply<WorkerRecordSnapshot>)
     case tick
+    /// Workflows this replica claimed (shared store).
+    case adopt([ClaimedWorkflow])
+    /// The workflows the store says this replica owns (after its heartbeat had expired).
+    case verifyOwnership(Set<String>)
+    /// Another replica saved a plan (`nil`: notifications may have been missed).
+    case planSaved(String?)
+    /// Periodic housekeeping: workflows to read again after a store outage.
+    case maintain
     case snapshot(workflowId: String, Reply<WorkflowState?>)
 }
 

@@ -11,7 +11,7 @@ extension EngineLoop {
         case .operatorAction(let workflowId, let action, let reply):
             do {
                 let (state, _) = try await transition(workflowId, action.event)
-                answer(after: state, reply)
+                answer(after: state, reply, workflows: [workflowId])
             } catch {
                 reply.fail(error)
             }
@@ -23,30 +23,79 @@ extension EngineLoop {
             await register(registration, reply)
         case .tick:
             await tick()
+        case .adopt(let claimed):
+            for workflow in claimed { adopt(claimed: workflow) }
+            metrics.claimed(claimed.count)
+        case .verifyOwnership(let owned):
+            verify(owned: owned)
+        case .planSaved(let planId):
+            await attachSavedPlan(planId)
+        case .maintain:
+            await retryReloads()
         case .snapshot(let workflowId, let reply):
             do {
                 // Answered once what it shows is durable: no reader sees a state a crash could undo.
-                answer(after: try await cached(workflowId)?.state, reply)
+                answer(after: try await readable(workflowId)?.state, reply, workflows: [workflowId])
             } catch {
                 reply.fail(error)
             }
         }
     }
 
-    /// Answers once the batch is durable.
-    func answer<T: Sendable>(after value: T, _ reply: Reply<T>) {
-        batch.onSuccess.append { reply.succeed(value) }
-        batch.onFailure.append { reply.fail($0) }
+    /// Answers once the batch is durable; fails when the batch fails or when one of `workflows`
+    /// is dropped from it.
+    func answer<T: Sendable>(after value: T, _ reply: Reply<T>, workflows: [String]) {
+        batch.replies.append(
+            PendingReply(
+                workflows: workflows,
+                succeed: { reply.succeed(value) },
+                fail: { reply.fail(Self.unavailable($0)) }
+            )
+        )
+    }
+
+    /// What a caller is told when the store refused or failed the commit of its change.
+    static func unavailable(_ error: any Error) -> EngineError {
+        EngineError(.unavailable, "the store could not commit the change: \(error)")
     }
 
     // MARK: - Intake
 
     func submit(_ decision: ConsolidatedDecision, _ reply: Reply<SubmitOutcome>) async {
         do {
-            answer(after: try await accept(decision), reply)
+            let outcome = try await accept(decision)
+            answer(submission: outcome, of: decision.decisionId, reply, workflows: [outcome.workflowId]) {
+                .submitDecision(decision, $0)
+            }
         } catch {
             reply.fail(error)
         }
+    }
+
+    /// Answers a submission once durable. When another replica started a workflow for the same
+    /// decision first, the command is taken again (`again`), and then finds that workflow.
+    func answer<T: Sendable>(
+        submission value: T,
+        of decisionId: String,
+        _ reply: Reply<T>,
+        workflows: [String],
+        again: @escaping @Sendable (Reply<T>) -> EngineCommand
+    ) {
+        let queue = self.queue
+        batch.replies.append(
+            PendingReply(
+                workflows: workflows,
+                succeed: { reply.succeed(value) },
+                fail: { error in
+                    if case .duplicateDecision(let duplicate, _) = error as? StoreError, duplicate == decisionId,
+                        queue?.enqueue(again(reply)) == true
+                    {
+                        return
+                    }
+                    reply.fail(Self.unavailable(error))
+                }
+            )
+        )
     }
 
     /// Starts a workflow for a decision, or returns the one it already started. The outcome is
@@ -93,7 +142,7 @@ extension EngineLoop {
         } else {
             found = try await store.workflowId(forDecision: decisionId)
         }
-        guard let workflowId = found, let entry = try await cached(workflowId) else { return nil }
+        guard let workflowId = found, let entry = try await readable(workflowId) else { return nil }
         return SubmitOutcome(
             workflowId: workflowId,
             created: false,
@@ -127,7 +176,7 @@ extension EngineLoop {
                 _ = try? await transition(workflowId, .planAttached(plan))
             }
             guard start else {
-                answer(after: SubmitOutcome?.none, reply)
+                answer(after: SubmitOutcome?.none, reply, workflows: waiting.map(\.state.workflowId))
                 return
             }
             var decision = ConsolidatedDecision(
@@ -144,9 +193,48 @@ extension EngineLoop {
             decision.traceId = plan.traceId
             decision.spanId = plan.spanId
             let outcome = try await accept(decision)
-            answer(after: outcome, reply)
+            answer(
+                submission: outcome,
+                of: decision.decisionId,
+                reply,
+                workflows: waiting.map(\.state.workflowId) + [outcome.workflowId]
+            ) { .submitPlan(plan, start: start, $0) }
         } catch {
             reply.fail(error)
+        }
+    }
+
+    /// A plan saved by another replica (`nil`: maybe several, after missed notifications): attaches
+    /// it to the workflows here that wait for it.
+    func attachSavedPlan(_ planId: String?) async {
+        let waiting = cache.values.filter {
+            $0.state.status == .WAITING_FOR_PLAN && (planId == nil || $0.state.planId == planId)
+        }
+        guard !waiting.isEmpty else { return }
+        for workflowId in waiting.map(\.state.workflowId).sorted() {
+            do {
+                guard let planId = cache[workflowId]?.state.planId, let plan = try await store.plan(planId) else {
+                    continue
+                }
+                try await transition(workflowId, .planAttached(plan))
+            } catch {
+                logger.warning(
+                    "a plan saved by another replica could not be attached",
+                    metadata: ["workflow_id": "\(workflowId)", "error": "\(error)"]
+                )
+            }
+        }
+    }
+
+    /// Drops the workflows this replica no longer owns (another claimed them while its heartbeat
+    /// had expired). Workflows whose creation is not yet durable are kept.
+    func verify(owned: Set<String>) {
+        let pending = batch.newWorkflowIds.union(inFlight?.batch.newWorkflowIds ?? [])
+        let lost = cache.keys.filter { !owned.contains($0) && !pending.contains($0) }
+        for workflowId in lost { evict(workflowId) }
+        if !lost.isEmpty {
+            metrics.lost(lost.count)
+            logger.warning("workflows lost to other replicas", metadata: ["count": "\(lost.count)"])
         }
     }
 
@@ -200,7 +288,7 @@ extension EngineLoop {
         }
         let grants = lease(for: worker, max: request.maxTickets)
         if !grants.isEmpty || request.waitMs <= 0 {
-            answer(after: grants, reply)
+            answer(after: grants, reply, workflows: grants.map(\.workflowId))
             return
         }
         waiters.append(
@@ -253,7 +341,7 @@ extension EngineLoop {
             if grants.isEmpty {
                 remaining.append(waiter)
             } else {
-                answer(after: grants, waiter.reply)
+                answer(after: grants, waiter.reply, workflows: grants.map(\.workflowId))
             }
         }
         waiters = remaining
@@ -302,7 +390,7 @@ extension EngineLoop {
             guard let i = state.index(of: report.ticketId) else {
                 throw EngineError(.notFound, "no ticket \(report.ticketId)")
             }
-            answer(after: state.tickets[i], reply)
+            answer(after: state.tickets[i], reply, workflows: [workflowId])
         } catch {
             reply.fail(error)
         }

@@ -24,15 +24,52 @@ final class EngineLoop {
     struct Batch {
         var commits: [WorkflowCommit] = []
         var effects: [(workflowId: String, effects: TransitionEffects)] = []
-        var onSuccess: [() -> Void] = []
-        var onFailure: [(any Error) -> Void] = []
+        /// Answers given once the batch is durable, with the workflows each depends on.
+        var replies: [PendingReply] = []
         var touched: Set<String> = []
         /// Decision ids and workflow ids created in this batch.
         var newDecisions: [String: String] = [:]
         var newWorkflowIds: Set<String> = []
+
+        var isEmpty: Bool { commits.isEmpty && replies.isEmpty }
+
+        /// Takes out everything of one workflow; the replies that depend on it fail with `error`.
+        mutating func remove(workflow workflowId: String, failing error: any Error) {
+            commits.removeAll { $0.state.workflowId == workflowId }
+            effects.removeAll { $0.workflowId == workflowId }
+            let (failed, kept) = (
+                replies.filter { $0.workflows.contains(workflowId) },
+                replies.filter { !$0.workflows.contains(workflowId) }
+            )
+            replies = kept
+            for reply in failed { reply.fail(error) }
+            touched.remove(workflowId)
+            newDecisions = newDecisions.filter { $0.value != workflowId }
+            newWorkflowIds.remove(workflowId)
+        }
+
+        /// Appends a later batch (its commits apply on top of this one's).
+        mutating func append(_ later: Batch) {
+            commits += later.commits
+            effects += later.effects
+            replies += later.replies
+            touched.formUnion(later.touched)
+            newDecisions.merge(later.newDecisions) { first, _ in first }
+            newWorkflowIds.formUnion(later.newWorkflowIds)
+        }
+    }
+
+    /// An answer waiting for its batch to be durable.
+    struct PendingReply {
+        var workflows: [String]
+        var succeed: () -> Void
+        /// Receives the store's error as is.
+        var fail: (any Error) -> Void
     }
 
     let store: any WorkflowStore
+    /// The same store when several replicas share it: workflows are then claimed before use.
+    let shared: (any SharedWorkflowStore)?
     let machine: WorkflowStateMachine
     let configuration: EngineConfiguration
     let clock: any WallClock
@@ -48,6 +85,9 @@ final class EngineLoop {
     var waiters: [Waiter] = []
     var workers: [String: WorkerRecord] = [:]
     var batch = Batch()
+    /// Workflows dropped from memory after a failed commit whose reload failed too (the store was
+    /// down): read again by ``maintain()``.
+    var pendingReload: Set<String> = []
     /// The batch being written, with the task writing it (its error, if it failed).
     var inFlight: InFlight?
 
@@ -77,6 +117,7 @@ final class EngineLoop {
         outboxSignal: AsyncStream<Void>.Continuation
     ) {
         self.store = store
+        self.shared = store as? any SharedWorkflowStore
         self.machine = WorkflowStateMachine(policies: configuration.policies)
         self.configuration = configuration
         self.clock = clock
@@ -91,11 +132,20 @@ final class EngineLoop {
 
     /// Loads every active workflow, the ready tickets, the pending timers and the workers.
     func bootstrap() async throws -> [String] {
-        for stored in try await store.activeWorkflows() {
-            adopt(Cached(state: stored.state, index: WorkflowIndex(stored.state), version: stored.version))
-        }
-        for spec in try await store.timers() where cache[spec.workflowId] != nil {
-            timers.schedule(spec)
+        if let shared {
+            // Only the workflows nobody else runs: orphans, and those an earlier process left.
+            while true {
+                let claimed = try await shared.claimOrphans(limit: Self.claimBatch)
+                for workflow in claimed { adopt(claimed: workflow) }
+                if claimed.count < Self.claimBatch { break }
+            }
+        } else {
+            for stored in try await store.activeWorkflows() {
+                adopt(Cached(state: stored.state, index: WorkflowIndex(stored.state), version: stored.version))
+            }
+            for spec in try await store.timers() where cache[spec.workflowId] != nil {
+                timers.schedule(spec)
+            }
         }
         for worker in try await store.workers() { workers[worker.workerId] = worker }
         metrics.setActive(cache.count)
@@ -106,6 +156,23 @@ final class EngineLoop {
             ]
         )
         return cache.values.filter { $0.state.status == .WAITING_FOR_PLAN }.map(\.state.workflowId)
+    }
+
+    /// Most workflows claimed by one statement.
+    static let claimBatch = 200
+
+    /// Puts a claimed workflow in memory with its timers, unless it is there already or finished.
+    @discardableResult
+    func adopt(claimed: ClaimedWorkflow) -> Cached {
+        let stored = claimed.workflow
+        let id = stored.state.workflowId
+        pendingReload.remove(id)
+        if let entry = cache[id] { return entry }
+        let entry = Cached(state: stored.state, index: WorkflowIndex(stored.state), version: stored.version)
+        guard !stored.state.status.isTerminal else { return entry }
+        adopt(entry)
+        for spec in claimed.timers { timers.schedule(spec) }
+        return entry
     }
 
     /// Puts a workflow in memory and indexes its tickets.
@@ -219,8 +286,31 @@ final class EngineLoop {
         metrics.observe(event: event.event, state: entry.state, effects: effects)
     }
 
-    /// A workflow from memory, or from the store when it is not active.
+    /// A workflow to change: from memory, else from the store. With a shared store the workflow is
+    /// claimed first (when its owner is gone); one another live replica owns is refused.
     func cached(_ workflowId: String) async throws -> Cached? {
+        if let entry = cache[workflowId] { return entry }
+        if pendingReload.contains(workflowId) {
+            await retryReloads()
+            if let entry = cache[workflowId] { return entry }
+        }
+        guard let shared else { return try await readable(workflowId) }
+        switch try await shared.claim(workflowId) {
+        case .claimed(let claimed):
+            metrics.claimed(1)
+            return adopt(claimed: claimed)
+        case .ownedBy(let replica):
+            throw EngineError(
+                .conflict,
+                "workflow \(workflowId) is run by replica \(replica); send this request to that replica"
+            )
+        case .notFound:
+            return nil
+        }
+    }
+
+    /// A workflow to read: from memory, else as stored.
+    func readable(_ workflowId: String) async throws -> Cached? {
         if let entry = cache[workflowId] { return entry }
         guard let stored = try await store.workflow(workflowId) else { return nil }
         return Cached(state: stored.state, index: WorkflowIndex(stored.state), version: stored.version)
@@ -239,7 +329,7 @@ final class EngineLoop {
     /// loop goes on applying commands on top of it in memory; nothing of the new batch is
     /// answered, dispatched or armed before both are durable.
     func startCommit() {
-        guard !batch.commits.isEmpty || !batch.onSuccess.isEmpty || !batch.onFailure.isEmpty else { return }
+        guard !batch.isEmpty else { return }
         let current = batch
         batch = Batch()
         metrics.committing(transitions: current.commits.count)
@@ -272,17 +362,31 @@ final class EngineLoop {
         inFlight = nil
         let committed = pending.batch
         if let error = await pending.task.value {
+            if let culprit = culprit(of: error, in: committed) {
+                // One workflow was refused (another replica owns it, or created the same decision):
+                // drop it, and write the rest again with the batch built on top.
+                logger.warning(
+                    "commit refused for one workflow; dropping it and writing the rest again",
+                    metadata: ["workflow_id": "\(culprit)", "error": "\(error)"]
+                )
+                var retry = committed
+                retry.remove(workflow: culprit, failing: error)
+                batch.remove(workflow: culprit, failing: error)
+                retry.append(batch)
+                batch = retry
+                evict(culprit)
+                metrics.lost(1)
+                return
+            }
             logger.error("commit failed; reloading affected workflows", metadata: ["error": "\(error)"])
             let dropped = batch
             batch = Batch()
             await reload(committed.touched.union(dropped.touched))
-            for fail in committed.onFailure + dropped.onFailure {
-                fail(EngineError(.unavailable, "the store could not commit the change: \(error)"))
-            }
+            for reply in committed.replies + dropped.replies { reply.fail(error) }
             return
         }
         for (workflowId, effects) in committed.effects { applyCommitted(workflowId, effects) }
-        for succeed in committed.onSuccess { succeed() }
+        for reply in committed.replies { reply.succeed() }
         if committed.commits.contains(where: { !$0.outbox.isEmpty }) { outboxSignal.yield() }
         metrics.setActive(cache.count)
     }
@@ -312,22 +416,67 @@ final class EngineLoop {
         timers.removeAll(workflowId: workflowId)
     }
 
-    /// After a failed commit: drop what memory says about the touched workflows and read them again.
-    func reload(_ workflowIds: Set<String>) async {
-        for id in workflowIds {
-            evict(id)
-            do {
-                if let stored = try await store.workflow(id), !stored.state.status.isTerminal {
-                    adopt(Cached(state: stored.state, index: WorkflowIndex(stored.state), version: stored.version))
-                }
-            } catch {
-                logger.error("reload failed", metadata: ["workflow_id": "\(id)", "error": "\(error)"])
-            }
+    /// The one workflow a refused commit names, when the refusal is about that workflow alone.
+    func culprit(of error: any Error, in failed: Batch) -> String? {
+        switch error as? StoreError {
+        case .notOwner(let workflowId, _), .versionConflict(let workflowId):
+            return failed.touched.contains(workflowId) ? workflowId : nil
+        case .duplicateDecision(let decisionId, _):
+            return failed.newDecisions[decisionId]
+        case .corrupt, nil:
+            return nil
         }
+    }
+
+    /// After a failed commit: drop what memory says about the touched workflows and read them again
+    /// (with a shared store, only those this replica still owns). Those that cannot be read now
+    /// are read again by ``maintain()``.
+    func reload(_ workflowIds: Set<String>) async {
+        for id in workflowIds { evict(id) }
+        pendingReload.formUnion(workflowIds)
+        await retryReloads()
+    }
+
+    /// Reads the workflows of ``pendingReload`` again; those still unreadable stay there.
+    func retryReloads() async {
+        guard !pendingReload.isEmpty else { return }
+        if let shared {
+            for id in pendingReload.sorted() {
+                do {
+                    switch try await shared.claim(id) {
+                    case .claimed(let claimed): adopt(claimed: claimed)
+                    case .ownedBy, .notFound: pendingReload.remove(id)
+                    }
+                } catch {
+                    logger.warning(
+                        "reload failed; will retry",
+                        metadata: ["workflow_id": "\(id)", "error": "\(error)"]
+                    )
+                    return
+                }
+            }
+            return
+        }
+        let ids = pendingReload
         do {
-            for spec in try await store.timers() where workflowIds.contains(spec.workflowId) { timers.schedule(spec) }
+            var loaded: [Cached] = []
+            for id in ids.sorted() {
+                if let stored = try await store.workflow(id) {
+                    loaded.append(
+                        Cached(state: stored.state, index: WorkflowIndex(stored.state), version: stored.version)
+                    )
+                }
+            }
+            let specs = try await store.timers()
+            pendingReload.subtract(ids)
+            for entry in loaded where cache[entry.state.workflowId] == nil && !entry.state.status.isTerminal {
+                adopt(entry)
+            }
+            for spec in specs where ids.contains(spec.workflowId) && cache[spec.workflowId] != nil {
+                timers.schedule(spec)
+            }
         } catch {
-            logger.error("timer reload failed", metadata: ["error": "\(error)"])
+            logger.warning("reload failed; will retry", metadata: ["error": "\(error)"])
         }
     }
 }

@@ -3,6 +3,18 @@ import OrchestratorCore
 
 /// The contract's `orchestration_*` metrics, fed from the engine's transitions.
 struct EngineMetrics: Sendable {
+    /// Workflows this replica claimed from the shared store (orphans, or on demand).
+    func claimed(_ count: Int) {
+        guard count > 0 else { return }
+        Counter(label: "orchestrator_workflows_claimed_total").increment(by: count)
+    }
+
+    /// Workflows this replica found owned by another one (dropped from memory).
+    func lost(_ count: Int) {
+        guard count > 0 else { return }
+        Counter(label: "orchestrator_workflows_lost_total").increment(by: count)
+    }
+
     func setActive(_ count: Int) {
         Gauge(label: "orchestration_workflows_active").record(count)
     }

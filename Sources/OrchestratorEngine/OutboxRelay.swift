@@ -45,19 +45,26 @@ final class OutboxRelay: Sendable {
     @discardableResult
     func relayAll() async throws -> Int {
         var moved = 0
+        let sinks = self.sinks
         while true {
-            let batch = try await store.outbox(after: 0, limit: batchSize)
-            guard let last = batch.last else { return moved }
-            for sink in sinks { try await sink.deliver(batch) }
-            try await store.acknowledgeOutbox(through: last.sequence)
-            moved += batch.count
-            let telemetry = batch.filter {
-                $0.message.topic == .telemetryEvents || $0.message.topic == .telemetryFrames
+            let count = try await store.relayOutbox(limit: batchSize) { batch in
+                for sink in sinks { try await sink.deliver(batch) }
+                let telemetry = batch.filter {
+                    $0.message.topic == .telemetryEvents || $0.message.topic == .telemetryFrames
+                }
+                if !telemetry.isEmpty {
+                    Counter(label: "orchestration_telemetry_published_total").increment(by: telemetry.count)
+                }
+                Counter(label: "orchestration_outbox_relayed_total").increment(by: batch.count)
             }
-            if !telemetry.isEmpty {
-                Counter(label: "orchestration_telemetry_published_total").increment(by: telemetry.count)
+            guard let count else {
+                // Another replica is relaying (shared store): try again shortly, so that rows
+                // committed here are not left waiting for the next signal.
+                try await Task.sleep(for: .milliseconds(20))
+                continue
             }
-            Counter(label: "orchestration_outbox_relayed_total").increment(by: batch.count)
+            if count == 0 { return moved }
+            moved += count
         }
     }
 }

@@ -67,6 +67,7 @@ public func buildRouter<Context: RequestContext>(
     )
     router.addRoutes(IncidentRoutes(engine: engine).collection, atPath: "/api/v1/incidents")
     router.addRoutes(DeadLetterRoutes(engine: engine).collection, atPath: "/api/v1/dead-letters")
+    router.addRoutes(ReplicaRoutes(engine: engine).collection, atPath: "/api/v1/replicas")
     router.addRoutes(FlowCStatusRoutes(engine: engine).collection, atPath: "/api/v1/flow-c")
     router.addRoutes(
         EventRoutes(engine: engine, keepAliveSeconds: options.eventKeepAliveSeconds).collection,

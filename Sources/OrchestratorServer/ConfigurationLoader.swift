@@ -14,6 +14,8 @@ public enum ConfigurationLoader {
         ("ORCHESTRATOR_DATA_DIR", "storage.data_dir"),
         ("ORCHESTRATOR_DATABASE_URL", "storage.database_url"),
         ("ORCHESTRATOR_POSTGRES_POOL_SIZE", "storage.postgres_pool_size"),
+        ("ORCHESTRATOR_REPLICA_ID", "storage.replica_id"),
+        ("ORCHESTRATOR_OWNERSHIP_TTL_MS", "storage.ownership_ttl_ms"),
         ("ORCHESTRATOR_OUTBOX_DIR", "outbox.directory"),
         ("ORCHESTRATOR_LOG_LEVEL", "log_level"),
         ("ORCHESTRATOR_OUTBOX_SINK", "outbox.sink (files, kafka, both)"),
@@ -62,6 +64,10 @@ public enum ConfigurationLoader {
         if let value = env["ORCHESTRATOR_DATABASE_URL"] { configuration.storage.databaseURL = value }
         if let value = env["ORCHESTRATOR_POSTGRES_POOL_SIZE"] {
             configuration.storage.postgresPoolSize = try int(value, "ORCHESTRATOR_POSTGRES_POOL_SIZE")
+        }
+        if let value = env["ORCHESTRATOR_REPLICA_ID"] { configuration.storage.replicaId = value }
+        if let value = env["ORCHESTRATOR_OWNERSHIP_TTL_MS"] {
+            configuration.storage.ownershipTtlMs = Int64(try int(value, "ORCHESTRATOR_OWNERSHIP_TTL_MS"))
         }
         if let value = env["ORCHESTRATOR_OUTBOX_DIR"] { configuration.outbox.directory = value }
         if let value = env["ORCHESTRATOR_LOG_LEVEL"] { configuration.logLevel = value }
@@ -181,7 +187,7 @@ public enum ConfigurationLoader {
 
     /// Keys whose default is nil (so they do not appear in the encoded defaults), with their coding key.
     static let optionalKeys: [String: String] = [
-        "storage.database_url": "databaseURL", "outbox.directory": "directory",
+        "storage.database_url": "databaseURL", "outbox.directory": "directory", "storage.replica_id": "replicaId",
     ]
 
     private static func normalise(_ key: String) -> String {

@@ -39,6 +39,12 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         public var sqliteSynchronous: String = "NORMAL"
         /// Most connections the PostgreSQL store opens.
         public var postgresPoolSize: Int = 10
+        /// PostgreSQL: this replica's identity among the replicas sharing the database; unique among
+        /// running replicas. Default: the host name and 8 random hex digits.
+        public var replicaId: String?
+        /// PostgreSQL: how long a replica's ownership of its workflows survives without a
+        /// heartbeat (the others take them over after it); heartbeats run every third of it.
+        public var ownershipTtlMs: Int64 = 10_000
         public init() {}
     }
 

@@ -25,6 +25,18 @@ extension ServerConfiguration {
             do {
                 var postgres = try PostgresStoreConfiguration(url: url)
                 postgres.poolSize = storage.postgresPoolSize
+                if let replicaId = storage.replicaId {
+                    guard !replicaId.isEmpty, replicaId.utf8.count <= 200 else {
+                        throw ConfigurationError("storage.replica_id must be 1 to 200 bytes, got \"\(replicaId)\"")
+                    }
+                    postgres.replicaId = replicaId
+                }
+                guard storage.ownershipTtlMs >= 300 else {
+                    throw ConfigurationError(
+                        "storage.ownership_ttl_ms must be at least 300 ms, got \(storage.ownershipTtlMs)"
+                    )
+                }
+                postgres.ownershipTtlMs = storage.ownershipTtlMs
                 return .postgres(postgres)
             } catch let error as PostgresStoreError {
                 throw ConfigurationError("database URL \(error.description)")

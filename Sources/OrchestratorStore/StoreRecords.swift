@@ -268,10 +268,15 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case versionConflict(workflowId: String)
     case duplicateDecision(decisionId: String, workflowId: String)
     case corrupt(String)
+    /// A shared store refused a commit of a workflow that another replica owns (or that nobody owns
+    /// any more): this replica lost it, for instance after missing its heartbeats.
+    case notOwner(workflowId: String, owner: String?)
 
     public var description: String {
         switch self {
         case .versionConflict(let id): return "workflow \(id) was changed concurrently"
+        case .notOwner(let id, let owner):
+            return "workflow \(id) is owned by \(owner.map { "replica \($0)" } ?? "no replica"), not this one"
         case .duplicateDecision(let decisionId, let workflowId):
             return "decision \(decisionId) already started workflow \(workflowId)"
         case .corrupt(let message): return "stored data cannot be read: \(message)"

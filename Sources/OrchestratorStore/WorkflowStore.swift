@@ -5,9 +5,8 @@ import OrchestratorCore
 /// audit record; nothing is ever half-written.
 ///
 /// Implementations: SQLite (`SQLiteStore`, embedded default, single node) and PostgreSQL
-/// (`PostgresStore`; several replicas later: optimistic `version` checks on workflows are there,
-/// leases with fencing tokens and claiming with `FOR UPDATE SKIP LOCKED` are to come). The
-/// semantics below are what both must provide; the store contract test suite checks them.
+/// (`PostgresStore`, which is also a ``SharedWorkflowStore``: several replicas on one database).
+/// The semantics below are what both must provide; the store contract test suite checks them.
 public protocol WorkflowStore: Sendable {
     /// Applies pending schema migrations; returns the versions applied.
     func migrate() async throws -> [Int]
@@ -75,6 +74,17 @@ public protocol WorkflowStore: Sendable {
     /// Removes delivered messages up to and including `sequence`.
     func acknowledgeOutbox(through sequence: Int64) async throws
 
+    /// Hands the oldest undelivered messages (at most `limit`, in sequence order) to `deliver` and
+    /// removes them once it returns; a `deliver` that throws leaves them in the outbox. Returns how
+    /// many moved (0: none pending), or `nil` when another replica is relaying right now. The
+    /// default reads with ``outbox(after:limit:)`` and acknowledges through the last sequence,
+    /// which is right for a single writer; shared stores relay under a lock and delete exactly the
+    /// delivered rows.
+    func relayOutbox(
+        limit: Int,
+        _ deliver: @Sendable ([StoredOutboxMessage]) async throws -> Void
+    ) async throws -> Int?
+
     /// Number of undelivered messages.
     func outboxCount() async throws -> Int
 
@@ -109,4 +119,17 @@ public protocol WorkflowStore: Sendable {
 
     /// A cheap round trip to the database (readiness).
     func ping() async throws
+}
+
+extension WorkflowStore {
+    public func relayOutbox(
+        limit: Int,
+        _ deliver: @Sendable ([StoredOutboxMessage]) async throws -> Void
+    ) async throws -> Int? {
+        let batch = try await outbox(after: 0, limit: limit)
+        guard let last = batch.last else { return 0 }
+        try await deliver(batch)
+        try await acknowledgeOutbox(through: last.sequence)
+        return batch.count
+    }
 }

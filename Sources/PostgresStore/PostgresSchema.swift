@@ -15,12 +15,32 @@ struct PostgresMigration: Sendable {
 ///   `JSONB` would make every write parse and re-encode the document for nothing, since no query
 ///   looks inside it. Columns that are filtered or ordered on are copied out of the JSON.
 /// - `outbox.sequence` is an identity column: strictly increasing, never reused.
-/// - For multi-replica operation (not used yet): `workflows.owner`/`owner_until` for workflow
-///   ownership, and `tickets.phase`/`score`/`deadline` with a partial index on ready tickets for
-///   claiming with `SELECT … FOR UPDATE SKIP LOCKED`.
+/// - Several replicas (migration 3): `workflows.owner` is the replica that owns the workflow, and
+///   `replicas` holds each replica's heartbeat (see ``PostgresWorkflowStore`` and
+///   `SharedWorkflowStore`). `workflows.owner_until` and the ready-ticket index of migration 1 are
+///   not used: ownership expires with the owner's heartbeat, not per workflow, and tickets are
+///   dispatched from the owner's memory.
 enum PostgresSchema {
     /// Every migration, in version order. Never edit one that has shipped; append a new one.
-    static let migrations: [PostgresMigration] = [version1, version2]
+    static let migrations: [PostgresMigration] = [version1, version2, version3]
+
+    /// Several replicas on one database: the replicas' heartbeats, and an index to find the active
+    /// workflows of an owner (claiming orphans, giving workflows back).
+    static let version3 = PostgresMigration(
+        version: 3,
+        name: "replicas",
+        statements: [
+            """
+            CREATE TABLE replicas (
+                replica_id TEXT PRIMARY KEY,
+                incarnation TEXT NOT NULL,
+                started_at BIGINT NOT NULL,
+                alive_until BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX workflows_active_owner ON workflows (owner, created_at) WHERE status IN (\(WorkflowStatusSQL.active))",
+        ]
+    )
 
     /// Dead letters of the Kafka consumers (SQLite's migration 2).
     static let version2 = PostgresMigration(

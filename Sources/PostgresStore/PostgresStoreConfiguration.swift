@@ -33,6 +33,14 @@ public struct PostgresStoreConfiguration: Sendable, Equatable {
     public var poolSize: Int
     /// Longest wait for a TCP connection to be established.
     public var connectTimeout: Duration
+    /// This process's identity among the replicas sharing the database: the `owner` of the
+    /// workflows it runs. Must be unique among running replicas; a stable name (for instance a
+    /// StatefulSet pod name) lets a restarted replica take its own workflows back. Default: the
+    /// host name and 8 random hex digits.
+    public var replicaId: String
+    /// How long a replica's ownership of its workflows survives without a heartbeat; the others
+    /// take its workflows over after this. Heartbeats are sent every third of it.
+    public var ownershipTtlMs: Int64
 
     public init(
         host: String,
@@ -44,7 +52,9 @@ public struct PostgresStoreConfiguration: Sendable, Equatable {
         schema: String? = nil,
         applicationName: String = "orchestrator-dynamic",
         poolSize: Int = 10,
-        connectTimeout: Duration = .seconds(10)
+        connectTimeout: Duration = .seconds(10),
+        replicaId: String = Self.generatedReplicaId(),
+        ownershipTtlMs: Int64 = 10_000
     ) {
         self.host = host
         self.port = port
@@ -56,6 +66,14 @@ public struct PostgresStoreConfiguration: Sendable, Equatable {
         self.applicationName = applicationName
         self.poolSize = poolSize
         self.connectTimeout = connectTimeout
+        self.replicaId = replicaId
+        self.ownershipTtlMs = ownershipTtlMs
+    }
+
+    /// `<host name>-<8 random hex digits>`.
+    public static func generatedReplicaId() -> String {
+        let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "replica"
+        return host + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 16).leftPadded(to: 8)
     }
 
     /// Whether `url` names a PostgreSQL database (`postgres://` or `postgresql://`).
@@ -148,5 +166,11 @@ public struct PostgresStoreConfiguration: Sendable, Equatable {
         let underscore = UInt8(ascii: "_")
         guard lower.contains(first) || first == underscore else { return false }
         return name.utf8.allSatisfy { lower.contains($0) || digits.contains($0) || $0 == underscore }
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

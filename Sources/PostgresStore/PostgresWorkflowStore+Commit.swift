@@ -7,8 +7,10 @@ extension PostgresWorkflowStore {
     /// Writes every commit of the batch in one transaction; on any error the whole batch is rolled
     /// back and the error rethrown.
     ///
-    /// Optimistic concurrency: existing workflows are updated `WHERE version = expected`; a row not
-    /// updated is a ``StoreError/versionConflict(workflowId:)``. New workflows are inserted with
+    /// Optimistic concurrency and fencing: existing workflows are updated `WHERE version = expected
+    /// AND owner = this replica`; a row not updated is a ``StoreError/notOwner(workflowId:owner:)``
+    /// when another replica (or none) owns it, else a ``StoreError/versionConflict(workflowId:)``.
+    /// New workflows are inserted owned by this replica. New workflows are inserted with
     /// `ON CONFLICT DO NOTHING`; one not inserted is a ``StoreError/duplicateDecision(decisionId:workflowId:)``
     /// when its decision id is taken (the unique constraint makes a concurrent insert of the same
     /// decision by another replica wait for that transaction, then lose), else a version conflict
@@ -33,6 +35,11 @@ extension PostgresWorkflowStore {
                 throw StoreError.versionConflict(workflowId: refused.workflowId)
             }
             if let stale = batch.updates.first(where: { !updated.contains($0.workflowId) }) {
+                let found = try await execute(connection, SQL.ownerOf, binds(stale.workflowId)).first
+                let owner = try found?.decode(String?.self)
+                if found != nil, owner != replicaId {
+                    throw StoreError.notOwner(workflowId: stale.workflowId, owner: owner)
+                }
                 throw StoreError.versionConflict(workflowId: stale.workflowId)
             }
         }
@@ -40,7 +47,7 @@ extension PostgresWorkflowStore {
 
     /// The parameters of ``SQL/commit``: one array per column of each kind of row, in order.
     private func commitBindings(_ batch: CommitBatch) throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 60)
+        var bindings = PostgresBindings(capacity: 61)
         let inserts = batch.inserts
         bindings.append(inserts.map(\.workflowId))
         bindings.append(inserts.map(\.decisionId))
@@ -109,6 +116,7 @@ extension PostgresWorkflowStore {
         bindings.append(audits.map(\.valid))
         bindings.append(audits.map(\.report))
         bindings.append(audits.map(\.createdAt))
+        bindings.append(replicaId)
         return bindings
     }
 }
@@ -128,10 +136,10 @@ private enum SQL {
     static let commit = """
         WITH inserted AS (
             INSERT INTO workflows (workflow_id, decision_id, plan_id, created_at, version,
-                status, risk_band, ticket_count, updated_at, completed_at, state, decision)
+                status, risk_band, ticket_count, updated_at, completed_at, state, decision, owner)
             SELECT v.workflow_id, v.decision_id, v.plan_id, v.created_at, v.version,
                 v.status, NULLIF(v.risk_band, ''), v.ticket_count, v.updated_at, NULLIF(v.completed_at, \(noTime)),
-                v.state, NULLIF(v.decision, '')
+                v.state, NULLIF(v.decision, ''), $61
             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[],
                 $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::text[])
                 WITH ORDINALITY AS v(workflow_id, decision_id, plan_id, created_at, version, status, risk_band,
@@ -148,7 +156,7 @@ private enum SQL {
                 $19::bigint[], $20::bigint[], $21::text[], $22::text[])
                 AS v(workflow_id, expected, version, status, risk_band, ticket_count, updated_at, completed_at,
                     state, decision)
-            WHERE w.workflow_id = v.workflow_id AND w.version = v.expected
+            WHERE w.workflow_id = v.workflow_id AND w.version = v.expected AND w.owner = $61
             RETURNING w.workflow_id
         ), written AS (
             SELECT workflow_id FROM inserted UNION ALL SELECT workflow_id FROM updated
@@ -193,4 +201,5 @@ private enum SQL {
         SELECT ARRAY(SELECT workflow_id FROM inserted), ARRAY(SELECT workflow_id FROM updated)
         """
     static let workflowIdByDecision = "SELECT workflow_id FROM workflows WHERE decision_id = $1"
+    static let ownerOf = "SELECT owner FROM workflows WHERE workflow_id = $1"
 }

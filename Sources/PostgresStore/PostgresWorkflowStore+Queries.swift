@@ -23,6 +23,8 @@ extension PostgresWorkflowStore {
             doing: "saving plan \(plan.planId)"
         )
         guard let row = rows.first else { throw StoreError.corrupt("saving plan \(plan.planId) returned no row") }
+        // The replica owning a workflow that waits for this plan may be another one: wake it.
+        try await notifyPlan(plan.planId)
         return try row.decode(Bool.self)
     }
 

@@ -25,6 +25,11 @@ extension PostgresWorkflowStore {
         try assemble(try await rows(SQL.activeWorkflows, doing: "reading the active workflows"))
     }
 
+    /// The given workflows with their tickets, oldest first (missing ids are left out).
+    func workflows(_ ids: [String]) async throws -> [StoredWorkflow] {
+        try assemble(try await rows(SQL.workflowsByIds, binds(ids), doing: "reading \(ids.count) workflow(s)"))
+    }
+
     public func workflowsWaiting(forPlan planId: String) async throws -> [String] {
         try await rows(SQL.waitingForPlan, binds(planId), doing: "reading workflows waiting for plan \(planId)")
             .map { try $0.decode(String.self) }
@@ -117,6 +122,22 @@ private enum SQL {
             UNION ALL
             SELECT 1, a.created_at, t.workflow_id, t.position, 0, 0, t.ticket_id, t.record
             FROM active a JOIN tickets t ON t.workflow_id = a.workflow_id
+        ) parts
+        ORDER BY created_at, workflow_id, kind, position
+        """
+    /// The same columns for the workflows of an id list.
+    static let workflowsByIds = """
+        WITH chosen AS (
+            SELECT workflow_id, created_at, version, ticket_count, state FROM workflows
+            WHERE workflow_id = ANY($1::text[])
+        )
+        SELECT kind, workflow_id, position, version, ticket_count, key, body FROM (
+            SELECT 0 AS kind, c.created_at, c.workflow_id, -1 AS position, c.version, c.ticket_count,
+                c.workflow_id AS key, c.state AS body
+            FROM chosen c
+            UNION ALL
+            SELECT 1, c.created_at, t.workflow_id, t.position, 0, 0, t.ticket_id, t.record
+            FROM chosen c JOIN tickets t ON t.workflow_id = c.workflow_id
         ) parts
         ORDER BY created_at, workflow_id, kind, position
         """

@@ -4,6 +4,7 @@ import OrchestratorCore
 import OrchestratorStore
 import PostgresNIO
 import ServiceLifecycle
+import Synchronization
 
 /// The scale-out ``WorkflowStore``: PostgreSQL through PostgresNIO's connection pool, with the same
 /// semantics as the SQLite store (the store contract suite runs against both).
@@ -29,6 +30,9 @@ public final class PostgresWorkflowStore: WorkflowStore, Service {
     /// Reused for every row: creating coders per call costs more than the encoding of a small value.
     let encoder = StreamingJSONEncoder()
     let decoder = JSONDecoder()
+    /// This process's registration in `replicas` (see ``SharedWorkflowStore``).
+    let incarnation = UUID().uuidString
+    let registered = Mutex(false)
 
     /// Creates the store and its (not yet running) connection pool.
     public init(configuration: PostgresStoreConfiguration, logger: Logger) throws {

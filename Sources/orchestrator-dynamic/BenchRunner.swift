@@ -3,10 +3,11 @@ import OrchestratorCore
 import OrchestratorEngine
 import OrchestratorStore
 
-/// Runs the workload's measurements against a live engine, observing completions through the
-/// engine's live feed of final telemetry frames.
+/// Runs the workload's measurements against live engines (several replicas: plans are submitted
+/// round-robin), observing completions through the engines' live feeds of final telemetry frames.
 struct BenchRunner {
-    let engine: Engine
+    let engines: [Engine]
+    var engine: Engine { engines[0] }
     let seed: UInt64
     let taskMs: Int
     let nonce = String(UUID().uuidString.prefix(6)).lowercased()
@@ -16,10 +17,10 @@ struct BenchRunner {
         let generated = (0..<count).map {
             BenchWorkload.generate(shape: .random, tasks: 10, seed: seed, batchIndex: $0)
         }
-        let frames = engine.feed.subscribe(buffer: 100_000)
+        let frames = subscribe()
         let start = SystemClock().nowMillis()
         let ids = try await withThrowingTaskGroup(of: String.self) { group in
-            for plan in generated { group.addTask { try await submit(plan) } }
+            for (index, plan) in generated.enumerated() { group.addTask { try await submit(plan, on: index) } }
             var ids: Set<String> = []
             for try await id in group { ids.insert(id) }
             return ids
@@ -45,7 +46,7 @@ struct BenchRunner {
         var dispatch: [Double] = []
         for k in 0..<runs {
             let plan = BenchWorkload.generate(shape: .chain, tasks: 10, seed: seed, batchIndex: k)
-            let frames = engine.feed.subscribe()
+            let frames = subscribe()
             let start = SystemClock().nowMillis()
             let id = try await submit(plan)
             let frame = try await waitForFrames(frames, workflowIds: [id])[id]!
@@ -65,7 +66,7 @@ struct BenchRunner {
     /// C: one large plan.
     func scale(shape: BenchWorkload.Shape, tasks: Int) async throws -> BenchReport.Scale {
         let plan = BenchWorkload.generate(shape: shape, tasks: tasks, seed: seed)
-        let frames = engine.feed.subscribe(buffer: 100_000)
+        let frames = subscribe()
         let start = SystemClock().nowMillis()
         let id = try await submit(plan, tag: "scale")
         let frame = try await waitForFrames(frames, workflowIds: [id])[id]!
@@ -83,7 +84,24 @@ struct BenchRunner {
         )
     }
 
-    func submit(_ generated: BenchWorkload.Generated, tag: String = "") async throws -> String {
+    /// Every engine's live feed in one stream (with several replicas, whichever relays a message
+    /// delivers it to its own feed).
+    func subscribe() -> AsyncStream<StoredOutboxMessage> {
+        let feeds = engines.map { $0.feed.subscribe(buffer: 100_000) }
+        guard feeds.count > 1 else { return feeds[0] }
+        let (stream, continuation) = AsyncStream.makeStream(of: StoredOutboxMessage.self)
+        let tasks = feeds.map { feed in
+            Task {
+                for await message in feed { continuation.yield(message) }
+            }
+        }
+        continuation.onTermination = { _ in
+            for task in tasks { task.cancel() }
+        }
+        return stream
+    }
+
+    func submit(_ generated: BenchWorkload.Generated, tag: String = "", on index: Int = 0) async throws -> String {
         let plan = generated.plan(taskMillis: taskMs, createdAt: SystemClock().nowMillis())
         var decision = ConsolidatedDecision(
             decisionId: "bench-\(nonce)\(tag)-\(plan.planId)",
@@ -94,7 +112,7 @@ struct BenchRunner {
             createdAt: plan.createdAt
         )
         decision.correlationId = decision.decisionId
-        let outcome = try await engine.submit(decision: decision)
+        let outcome = try await engines[index % engines.count].submit(decision: decision)
         return outcome.workflowId
     }
 

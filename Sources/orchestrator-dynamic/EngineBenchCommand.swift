@@ -56,8 +56,16 @@ struct EngineBenchCommand: AsyncParsableCommand {
     )
     var databaseURL: String?
 
-    @Option(help: "Most connections of the PostgreSQL store.")
+    @Option(help: "Most connections of the PostgreSQL store (per replica).")
     var postgresPoolSize: Int = 10
+
+    @Option(
+        help: """
+            Replicas sharing the PostgreSQL database, run in this process, each with its own engine, \
+            connection pool and share of the in-process workers; plans are submitted round-robin.
+            """
+    )
+    var replicas: Int = 1
 
     @Option(help: "Also write the figures as JSON to this file.")
     var json: String?
@@ -79,32 +87,51 @@ struct EngineBenchCommand: AsyncParsableCommand {
             scaleTasks
         )
         let logger = Logs.make("bench", level: "warning")
-        let server = try OrchestratorServer(configuration: configuration, logger: logger, serveHTTP: workers == .http)
+        guard replicas >= 1 else { throw ValidationError("--replicas must be at least 1") }
+        if replicas > 1 {
+            guard let url = databaseURL, url.hasPrefix("postgres") else {
+                throw ValidationError("--replicas \(replicas) needs a PostgreSQL --database-url")
+            }
+            guard workers == .inProcess else { throw ValidationError("--replicas works with --workers in-process") }
+        }
+        let servers = try (1...replicas).map { index in
+            var own = configuration
+            if replicas > 1 {
+                own.storage.dataDir = configuration.storage.dataDir + "/replica-\(index)"
+                own.storage.replicaId = "bench-\(index)-" + UUID().uuidString.prefix(6).lowercased()
+            }
+            return try OrchestratorServer(configuration: own, logger: logger, serveHTTP: workers == .http)
+        }
+        let server = servers[0]
         let group = ServiceGroup(
-            configuration: .init(services: server.services.map { .init(service: $0) }, logger: logger)
+            configuration: .init(services: servers.flatMap(\.services).map { .init(service: $0) }, logger: logger)
         )
-        let runner = BenchRunner(engine: server.engine, seed: seed, taskMs: taskMs)
+        let runner = BenchRunner(engines: servers.map(\.engine), seed: seed, taskMs: taskMs)
         var report = BenchReport(
             workers: workers.rawValue,
             concurrency: concurrency,
             taskMs: taskMs,
-            database: server.storeLocation.description,
+            database: server.storeLocation.description + (replicas > 1 ? " (\(replicas) replicas)" : ""),
             machine: BenchReport.machineDescription()
         )
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            while !server.engine.isRunning { try await Task.sleep(for: .milliseconds(10)) }
+            while !servers.allSatisfy(\.engine.isRunning) { try await Task.sleep(for: .milliseconds(10)) }
             var workerProcess: Process?
             if workers == .inProcess {
-                let pool = InProcessWorkerPool(
-                    engine: server.engine,
-                    size: concurrency,
-                    capabilities: ["*"],
-                    executor: ReferenceExecutor(options: ExecutorOptions(allowShell: false, simulationScale: 0)),
-                    idPrefix: "bench",
-                    logger: logger
-                )
-                tasks.addTask { await pool.run() }
+                for (index, replica) in servers.enumerated() {
+                    // The workers are split evenly over the replicas.
+                    let size = concurrency / replicas + (index < concurrency % replicas ? 1 : 0)
+                    let pool = InProcessWorkerPool(
+                        engine: replica.engine,
+                        size: max(1, size),
+                        capabilities: ["*"],
+                        executor: ReferenceExecutor(options: ExecutorOptions(allowShell: false, simulationScale: 0)),
+                        idPrefix: "bench-\(index + 1)",
+                        logger: logger
+                    )
+                    tasks.addTask { await pool.run() }
+                }
             } else {
                 workerProcess = try Self.startWorkerProcess(port: port, concurrency: concurrency)
             }

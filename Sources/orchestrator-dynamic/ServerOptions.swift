@@ -22,6 +22,14 @@ struct ServerOptions: ParsableArguments {
     )
     var databaseURL: String?
 
+    @Option(
+        help: """
+            PostgreSQL: this replica's id, unique among the replicas sharing the database \
+            (env ORCHESTRATOR_REPLICA_ID; default: host name and random digits).
+            """
+    )
+    var replicaId: String?
+
     @Option(help: "A JSON configuration file (env ORCHESTRATOR_CONFIG); see docs/CONFIGURATION.md.")
     var config: String?
 
@@ -35,6 +43,7 @@ struct ServerOptions: ParsableArguments {
         if let metricsPort { configuration.http.metricsPort = metricsPort }
         if let dataDir { configuration.storage.dataDir = dataDir }
         if let databaseURL { configuration.storage.databaseURL = databaseURL }
+        if let replicaId { configuration.storage.replicaId = replicaId }
         if let logLevel { configuration.logLevel = logLevel }
         return configuration
     }

@@ -18,7 +18,8 @@ import Testing
         ("post", "/api/v1/tickets/{ticket_id}/heartbeat"), ("post", "/api/v1/tickets/{ticket_id}/complete"),
         ("post", "/api/v1/tickets/{ticket_id}/fail"),
         ("get", "/api/v1/workers"), ("post", "/api/v1/workers/register"), ("post", "/api/v1/workers/{worker_id}/poll"),
-        ("get", "/api/v1/incidents"), ("get", "/api/v1/dead-letters"), ("get", "/api/v1/flow-c/status"),
+        ("get", "/api/v1/incidents"), ("get", "/api/v1/dead-letters"), ("get", "/api/v1/replicas"),
+        ("get", "/api/v1/flow-c/status"),
         ("get", "/api/v1/events"),
     ]
 
