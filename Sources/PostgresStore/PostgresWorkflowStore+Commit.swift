@@ -20,10 +20,11 @@ extension PostgresWorkflowStore {
         let batch = try CommitBatch(commits) { try self.json($0) }
         let bindings = try commitBindings(batch)
         try await transaction(doing: "commit of \(commits.count) transition(s)") { connection in
-            guard let row = try await execute(connection, SQL.commit, bindings).first else {
+            var rows = try await connection.execute(CommitStatement(bindings: bindings), logger: logger)
+                .makeAsyncIterator()
+            guard let (inserted, updated) = try await rows.next() else {
                 throw StoreError.corrupt("the commit statement returned no row")
             }
-            let (inserted, updated) = try row.decode(([String], [String]).self)
             if let refused = batch.inserts.first(where: { !inserted.contains($0.workflowId) }) {
                 let owner = try await execute(connection, SQL.workflowIdByDecision, binds(refused.decisionId)).first
                 if let owner {
@@ -119,6 +120,18 @@ extension PostgresWorkflowStore {
         bindings.append(replicaId)
         return bindings
     }
+}
+
+/// ``SQL/commit`` as a named prepared statement: parsed and planned once per connection instead of
+/// on every commit.
+struct CommitStatement: PostgresPreparedStatement {
+    static let name = "orchestrator_commit_v3"
+    static var sql: String { SQL.commit }
+    typealias Row = ([String], [String])
+    var bindings: PostgresBindings
+
+    func makeBindings() throws -> PostgresBindings { bindings }
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
 
 /// The statement of the write path: one statement for the whole batch, so that a commit costs

@@ -33,6 +33,8 @@ public final class PostgresWorkflowStore: WorkflowStore, Service {
     /// This process's registration in `replicas` (see ``SharedWorkflowStore``).
     let incarnation = UUID().uuidString
     let registered = Mutex(false)
+    /// Calls in flight, and whether the store is stopping (see ``run()``).
+    let calls = Mutex((inFlight: 0, stopping: false))
 
     /// Creates the store and its (not yet running) connection pool.
     public init(configuration: PostgresStoreConfiguration, logger: Logger) throws {
@@ -52,9 +54,39 @@ public final class PostgresWorkflowStore: WorkflowStore, Service {
         client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
     }
 
-    /// Runs the connection pool until cancelled or until graceful shutdown.
+    /// Runs the connection pool until cancelled or until graceful shutdown. The pool outlives the
+    /// calls in flight when the service is asked to stop (for up to ``drainLimit``): a call that
+    /// waits for a connection of a pool that stopped would never return. Calls made after that
+    /// fail at once as ``PostgresStoreError/Code/unavailable``.
     public func run() async {
-        await client.run()
+        // Not a child task: cancelling this service must not stop the pool under its callers.
+        let pool = Task { [client] in await client.run() }
+        try? await gracefulShutdown()
+        calls.withLock { $0.stopping = true }
+        let deadline = ContinuousClock.now + Self.drainLimit
+        while calls.withLock({ $0.inFlight }) > 0 && ContinuousClock.now < deadline {
+            // Sleeps even when this task is cancelled (a cancelled task's sleep returns at once).
+            await Task.detached { try? await Task.sleep(for: .milliseconds(10)) }.value
+        }
+        pool.cancel()
+        await pool.value
+    }
+
+    /// Longest wait for calls in flight when the store stops.
+    static let drainLimit: Duration = .seconds(5)
+
+    /// Counts a call in flight for ``run()``; fails once the store is stopping.
+    func tracked<T: Sendable>(_ doing: String, _ body: () async throws -> T) async throws -> T {
+        let admitted = calls.withLock { state -> Bool in
+            guard !state.stopping else { return false }
+            state.inFlight += 1
+            return true
+        }
+        guard admitted else {
+            throw PostgresStoreError(.unavailable, "\(doing): the store is shutting down")
+        }
+        defer { calls.withLock { $0.inFlight -= 1 } }
+        return try await body()
     }
 
     /// A cheap round trip to the database.
@@ -143,6 +175,15 @@ extension PostgresWorkflowStore {
         idempotent: Bool = true,
         doing: String
     ) async throws -> [PostgresRow] {
+        try await tracked(doing) { try await untrackedRows(sql, binds, idempotent: idempotent, doing: doing) }
+    }
+
+    private func untrackedRows(
+        _ sql: String,
+        _ binds: PostgresBindings,
+        idempotent: Bool,
+        doing: String
+    ) async throws -> [PostgresRow] {
         var attempt = 1
         while true {
             do {
@@ -165,6 +206,13 @@ extension PostgresWorkflowStore {
     /// transaction state. A connection found dead at `BEGIN` (nothing of the transaction ran) is
     /// replaced by another one, up to ``connectionAttempts`` times.
     func transaction<T: Sendable>(
+        doing: String,
+        _ body: (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await tracked(doing) { try await untrackedTransaction(doing: doing, body) }
+    }
+
+    private func untrackedTransaction<T: Sendable>(
         doing: String,
         _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
