@@ -189,6 +189,7 @@ public final class Engine: Service, Sendable {
                     guard queue.enqueue(.adopt(claimed)) else { return true }
                     try? await Task.sleep(for: .milliseconds(200))
                 }
+                try await applyForwarded(shared)
             } catch {
                 logger.warning("replica maintenance failed; retrying", metadata: ["error": "\(error)"])
             }
@@ -204,12 +205,33 @@ public final class Engine: Service, Sendable {
         return true
     }
 
+    /// Applies the results other replicas forwarded to workflows this one runs; each is removed once
+    /// applied, or once refused for good (stale, duplicate, unknown ticket). One the store cannot
+    /// take now, or whose workflow moved to another replica meanwhile, stays for the next round.
+    func applyForwarded(_ shared: any SharedWorkflowStore) async throws {
+        for forwarded in try await shared.forwardedResults(limit: 500) {
+            if let report = TicketReport(unfenced: forwarded.result) {
+                do {
+                    _ = try await self.report(report)
+                } catch let error as EngineError where error.owner == nil && error.code != .unavailable {
+                    logger.notice(
+                        "forwarded result refused",
+                        metadata: ["ticket_id": "\(forwarded.result.ticketId)", "reason": "\(error.message)"]
+                    )
+                } catch {
+                    continue
+                }
+            }
+            try await shared.deleteForwardedResult(forwarded.id)
+        }
+    }
+
     /// Turns the other replicas' notifications into work: claims when workflows were released,
     /// attaches plans saved elsewhere.
     func listen(_ shared: any SharedWorkflowStore, claimNow: Flag) async {
         for await notification in shared.notifications() {
             switch notification {
-            case .released:
+            case .released, .forwarded:
                 claimNow.set()
             case .plan(let planId):
                 guard queue.enqueue(.planSaved(planId)) else { return }

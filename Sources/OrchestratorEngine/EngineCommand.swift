@@ -74,6 +74,30 @@ public struct TicketReport: Sendable, Equatable {
         self.workerId = workerId
         self.kind = kind
     }
+
+    /// The report of an unfenced result (from the bus): COMPLETED and FAILED change the ticket;
+    /// RUNNING is progress only (`nil`).
+    public init?(unfenced result: ExecutionResult) {
+        let kind: Kind
+        switch result.status {
+        case .COMPLETED:
+            kind = .completed(result)
+        case .FAILED:
+            kind = .failed(error: result.errorMessage ?? "the worker reported FAILED", retryable: true, result: result)
+        case .RUNNING:
+            return nil
+        }
+        self.init(ticketId: result.ticketId, fencingToken: nil, workerId: result.agentId, kind: kind)
+    }
+
+    /// The result a completion or failure carries.
+    var result: ExecutionResult? {
+        switch kind {
+        case .heartbeat: return nil
+        case .completed(let result): return result
+        case .failed(_, _, let result): return result
+        }
+    }
 }
 
 /// Registering a worker.

@@ -18,11 +18,15 @@ public struct EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     /// The state-machine refusal behind a conflict, when there is one.
     public var refusal: TransitionRefusal.Code?
+    /// For a conflict: the replica that runs the workflow, when it is another one (several
+    /// replicas on one database).
+    public var owner: String?
 
-    public init(_ code: Code, _ message: String, refusal: TransitionRefusal.Code? = nil) {
+    public init(_ code: Code, _ message: String, refusal: TransitionRefusal.Code? = nil, owner: String? = nil) {
         self.code = code
         self.message = message
         self.refusal = refusal
+        self.owner = owner
     }
 
     public var description: String { message }

@@ -386,7 +386,21 @@ extension EngineLoop {
                     result: result
                 )
             }
-            let (state, _) = try await transition(workflowId, event)
+            let state: WorkflowState
+            do {
+                state = try await transition(workflowId, event).state
+            } catch let error as EngineError where error.owner != nil {
+                // Another replica runs the workflow. An unfenced result (from the bus) is handed to
+                // it durably; a fenced report goes back to the worker, whose lease is there.
+                guard let shared, report.fencingToken == nil, let result = report.result,
+                    let record = try await readable(workflowId)?.state.tickets.first(where: {
+                        $0.ticketId == report.ticketId
+                    })
+                else { throw error }
+                try await shared.forward(result, workflowId: workflowId)
+                reply.succeed(record)
+                return
+            }
             guard let i = state.index(of: report.ticketId) else {
                 throw EngineError(.notFound, "no ticket \(report.ticketId)")
             }

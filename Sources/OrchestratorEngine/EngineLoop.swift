@@ -302,7 +302,8 @@ final class EngineLoop {
         case .ownedBy(let replica):
             throw EngineError(
                 .conflict,
-                "workflow \(workflowId) is run by replica \(replica); send this request to that replica"
+                "workflow \(workflowId) is run by replica \(replica); send this request to that replica",
+                owner: replica
             )
         case .notFound:
             return nil

@@ -167,19 +167,13 @@ public final class KafkaIntake: Service {
 
     /// An unfenced result: COMPLETED and FAILED change the ticket; RUNNING is progress only.
     func report(_ result: ExecutionResult, _ message: KafkaMessage) async throws -> Outcome {
-        let kind: TicketReport.Kind
-        switch result.status {
-        case .COMPLETED:
-            kind = .completed(result)
-        case .FAILED:
-            kind = .failed(error: result.errorMessage ?? "the worker reported FAILED", retryable: true, result: result)
-        case .RUNNING:
+        guard let report = TicketReport(unfenced: result) else {
             logger.debug("RUNNING result ignored", metadata: ["ticket_id": "\(result.ticketId)"])
             return .done
         }
-        _ = try await engine.report(
-            TicketReport(ticketId: result.ticketId, fencingToken: nil, workerId: result.agentId, kind: kind)
-        )
+        // With several replicas, a result for another replica's workflow is forwarded to it by the
+        // engine (durably) and answered as accepted.
+        _ = try await engine.report(report)
         return .done
     }
 

@@ -42,6 +42,28 @@ public protocol SharedWorkflowStore: WorkflowStore {
 
     /// The replicas known to the database.
     func replicas() async throws -> [ReplicaRecord]
+
+    /// Keeps an unfenced result (from the bus) that this replica received for a workflow another
+    /// replica runs, and wakes that replica, which applies it.
+    func forward(_ result: ExecutionResult, workflowId: String) async throws
+
+    /// Forwarded results of the workflows this replica owns, oldest first.
+    func forwardedResults(limit: Int) async throws -> [ForwardedResult]
+
+    /// Removes a forwarded result once applied (or refused for good).
+    func deleteForwardedResult(_ id: Int64) async throws
+}
+
+/// A result waiting for the replica that owns its workflow.
+public struct ForwardedResult: Sendable, Equatable {
+    public var id: Int64
+    public var workflowId: String
+    public var result: ExecutionResult
+    public init(id: Int64, workflowId: String, result: ExecutionResult) {
+        self.id = id
+        self.workflowId = workflowId
+        self.result = result
+    }
 }
 
 /// What a heartbeat found.
@@ -82,6 +104,8 @@ public enum StoreNotification: Sendable, Equatable {
     case released
     /// A plan was saved to the ledger.
     case plan(String)
+    /// A result was forwarded to the owner of its workflow.
+    case forwarded
     /// The listener (re)started listening: notifications sent before may have been missed.
     case resync
 }

@@ -24,8 +24,9 @@ enum PostgresSchema {
     /// Every migration, in version order. Never edit one that has shipped; append a new one.
     static let migrations: [PostgresMigration] = [version1, version2, version3]
 
-    /// Several replicas on one database: the replicas' heartbeats, and an index to find the active
-    /// workflows of an owner (claiming orphans, giving workflows back).
+    /// Several replicas on one database: the replicas' heartbeats, results consumed by one replica
+    /// for a workflow another one runs, and an index to find the active workflows of an owner
+    /// (claiming orphans, giving workflows back).
     static let version3 = PostgresMigration(
         version: 3,
         name: "replicas",
@@ -38,6 +39,17 @@ enum PostgresSchema {
                 alive_until BIGINT NOT NULL
             )
             """,
+            """
+            CREATE TABLE forwarded_results (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                workflow_id TEXT NOT NULL,
+                ticket_id TEXT NOT NULL,
+                result TEXT NOT NULL,
+                forwarded_by TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX forwarded_results_workflow ON forwarded_results (workflow_id, id)",
             "CREATE INDEX workflows_active_owner ON workflows (owner, created_at) WHERE status IN (\(WorkflowStatusSQL.active))",
         ]
     )

@@ -12,7 +12,10 @@ import Synchronization
 ///   `owner = this replica` (fencing); new workflows are inserted owned by their creator.
 /// - A workflow is an orphan when it has no owner, or its owner has no live `replicas` row.
 ///   Orphans are claimed with `FOR UPDATE SKIP LOCKED`, so concurrent claimers take disjoint sets.
-/// - `LISTEN`/`NOTIFY` on one channel per schema carries `released` and `plan <id>` wake-ups.
+/// - `LISTEN`/`NOTIFY` on one channel per schema carries `released`, `forwarded` and `plan <id>`
+///   wake-ups.
+/// - `forwarded_results` holds unfenced results (from the bus) that a replica consumed for a
+///   workflow another one runs, until the owner applies them.
 extension PostgresWorkflowStore: SharedWorkflowStore {
     public var replicaId: String { configuration.replicaId }
     public var ownershipTtlMs: Int64 { configuration.ownershipTtlMs }
@@ -123,6 +126,33 @@ extension PostgresWorkflowStore: SharedWorkflowStore {
         }
     }
 
+    public func forward(_ result: ExecutionResult, workflowId: String) async throws {
+        _ = try await rows(
+            SQL.forward,
+            binds(workflowId, result.ticketId, try json(result), replicaId),
+            idempotent: false,
+            doing: "forwarding the result of ticket \(result.ticketId)"
+        )
+        _ = try? await rows("SELECT pg_notify($1, 'forwarded')", binds(channel), doing: "notifying a forwarded result")
+    }
+
+    public func forwardedResults(limit: Int) async throws -> [ForwardedResult] {
+        let rows = try await rows(
+            SQL.forwardedResults,
+            binds(replicaId, Int64(max(1, limit))),
+            doing: "reading forwarded results"
+        )
+        return try rows.map { row in
+            let (id, workflowId, text) = try row.decode((Int64, String, String).self)
+            let result = try decode(ExecutionResult.self, text, table: "forwarded_results", key: "\(id)")
+            return ForwardedResult(id: id, workflowId: workflowId, result: result)
+        }
+    }
+
+    public func deleteForwardedResult(_ id: Int64) async throws {
+        _ = try await rows(SQL.deleteForwarded, binds(id), doing: "removing forwarded result \(id)")
+    }
+
     /// Tells the other replicas that a plan was saved (the owner of a workflow waiting for it
     /// attaches it).
     func notifyPlan(_ planId: String) async throws {
@@ -186,6 +216,7 @@ extension StoreNotification {
         switch payload {
         case "outbox": self = .outbox
         case "released": self = .released
+        case "forwarded": self = .forwarded
         default:
             guard payload.hasPrefix("plan ") else { return nil }
             self = .plan(String(payload.dropFirst(5)))
@@ -245,6 +276,16 @@ private enum SQL {
         RETURNING w.workflow_id
         """
     static let owner = "SELECT owner FROM workflows WHERE workflow_id = $1"
+    static let forward = """
+        INSERT INTO forwarded_results (workflow_id, ticket_id, result, forwarded_by, created_at)
+        VALUES ($1, $2, $3, $4, \(now))
+        """
+    static let forwardedResults = """
+        SELECT f.id, f.workflow_id, f.result FROM forwarded_results f
+        JOIN workflows w ON w.workflow_id = f.workflow_id
+        WHERE w.owner = $1 ORDER BY f.id LIMIT $2
+        """
+    static let deleteForwarded = "DELETE FROM forwarded_results WHERE id = $1"
     static let owned = "SELECT workflow_id FROM workflows WHERE owner = $1 AND status IN (\(WorkflowStatusSQL.active))"
     static let replicas = """
         SELECT r.replica_id, r.started_at, r.alive_until, r.alive_until >= \(now),

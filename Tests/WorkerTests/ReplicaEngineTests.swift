@@ -88,6 +88,36 @@ import Testing
     }
 }
 
+extension ReplicaEngineTests {
+    /// A result from the bus consumed by the replica that does not run the workflow is handed to the
+    /// one that does, durably, and applied there.
+    @Test func anUnfencedResultReceivedByAnotherReplicaIsForwardedToTheOwner() async throws {
+        try await withReplicaEngines { a, b in
+            let plan = makePlan(id: "forwarded", tasks: [PlanTask(taskId: "t", taskType: "EXECUTE")])
+            let started = try #require(try await a.submit(plan: plan, start: true))
+            let ticket = try #require(try await a.workflow(started.workflowId)?.tickets.first)
+            let result = ExecutionResult(
+                ticketId: ticket.ticketId,
+                status: .COMPLETED,
+                result: ExecutionResultPayload(success: true, output: ["via": "bus"]),
+                actualDurationMs: 1,
+                agentId: "bus-worker",
+                timestamp: EpochMillis(Date().timeIntervalSince1970 * 1000)
+            )
+            let report = try #require(TicketReport(unfenced: result))
+            // b accepts it (answering with the ticket as it stands), a applies it.
+            let answered = try await b.report(report)
+            #expect(answered.ticketId == ticket.ticketId)
+            let finished = try await eventually(timeout: .seconds(20)) {
+                try await a.workflow(started.workflowId)?.status == .COMPLETED
+            }
+            #expect(finished, "the forwarded result never reached the owner")
+            let store = try #require(a.store as? any SharedWorkflowStore)
+            #expect(try await store.forwardedResults(limit: 10).isEmpty)
+        }
+    }
+}
+
 /// Runs `body` with two running engines, replicas `a` and `b`, on one fresh PostgreSQL schema.
 private func withReplicaEngines(_ body: (Engine, Engine) async throws -> Void) async throws {
     let environment = ProcessInfo.processInfo.environment
