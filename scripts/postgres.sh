@@ -3,6 +3,8 @@
 #
 #   bash scripts/postgres.sh start   # initdb in a new temporary directory, start, wait until ready
 #   bash scripts/postgres.sh url     # print the URL to use (ORCHESTRATOR_TEST_POSTGRES_URL)
+#   bash scripts/postgres.sh restart # fast restart of the recorded cluster (same options, same URL):
+#                                    # every open connection is dropped (used by the replica test)
 #   bash scripts/postgres.sh stop    # stop the server and remove its directory
 #
 # Environment:
@@ -14,7 +16,8 @@
 #
 # As root (CI), initdb and the server run as the `postgres` user through runuser (initdb refuses
 # root); as another user, they run as that user. The cluster directory is recorded in
-# ${TMPDIR:-/tmp}/orchestrator-pg-<port>.dir so that `stop` and `url` find it.
+# ${TMPDIR:-/tmp}/orchestrator-pg-<port>.dir so that `stop`, `restart` and `url` find it; the server
+# options are recorded in <cluster directory>/options so that `restart` starts it as `start` did.
 set -euo pipefail
 
 PORT=${ORCHESTRATOR_PG_PORT:-55432}
@@ -57,6 +60,7 @@ start() {
   as_owner "$BIN/initdb" -D "$dir/data" -A trust -U postgres --no-sync >"$dir/initdb.log" 2>&1 ||
     die "initdb failed: $(tail -5 "$dir/initdb.log")"
   local options="-p $PORT -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 ${durability[*]}"
+  echo "$options" >"$dir/options"
   as_owner "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "$options" -w -t 60 start >/dev/null ||
     die "the server did not start: $(tail -20 "$dir/server.log")"
   for _ in $(seq 1 100); do
@@ -81,12 +85,35 @@ stop() {
   rm -f "$STATE"
 }
 
+restart() {
+  [ -f "$STATE" ] || die "no cluster recorded for port $PORT: run 'start' first"
+  local dir
+  dir=$(cat "$STATE")
+  [ -d "$dir/data" ] || die "the cluster directory $dir recorded in $STATE is gone; run 'stop', then 'start'"
+  # The options `start` used; without the record (a cluster of an older postgres.sh) pg_ctl reuses
+  # the command line it saved in postmaster.opts, which is the same.
+  local options=()
+  [ -f "$dir/options" ] && options=(-o "$(cat "$dir/options")")
+  echo "postgres.sh: restarting PostgreSQL on 127.0.0.1:$PORT ($dir): every connection is dropped" >&2
+  as_owner "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" "${options[@]}" -m fast -w -t 60 restart >/dev/null ||
+    die "the server did not restart: $(tail -20 "$dir/server.log")"
+  for _ in $(seq 1 100); do
+    if "$BIN/pg_isready" -q -h 127.0.0.1 -p "$PORT"; then
+      echo "postgres.sh: PostgreSQL on 127.0.0.1:$PORT is ready again" >&2
+      return 0
+    fi
+    sleep 0.1
+  done
+  die "the server is not ready 10 s after the restart: $(tail -20 "$dir/server.log")"
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  restart) restart ;;
   url)
     [ -f "$STATE" ] || die "no cluster recorded for port $PORT: run 'start' first"
     echo "$URL"
     ;;
-  *) die "usage: $0 start|stop|url" ;;
+  *) die "usage: $0 start|stop|restart|url" ;;
 esac

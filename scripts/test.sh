@@ -40,6 +40,8 @@ ln -sf "$RDKAFKA_SO" "$ROOT/.rdkafka/librdkafka.so.1"
 
 # 2. A throw-away PostgreSQL cluster (scripts/postgres.sh), unless a server is given in
 #    ORCHESTRATOR_TEST_POSTGRES_URL. The PostgreSQL tests are required: they fail, never skip.
+#    (Tests/Integration/test_replicas.py restarts this cluster once with `postgres.sh restart`, so a
+#    server given in the URL must be a cluster of postgres.sh too, on the URL's port.)
 if [ -z "${ORCHESTRATOR_TEST_POSTGRES_URL:-}" ]; then
   log "starting a throw-away PostgreSQL cluster"
   bash scripts/postgres.sh stop

@@ -82,7 +82,7 @@ public protocol WorkflowStore: Sendable {
     /// delivered rows.
     func relayOutbox(
         limit: Int,
-        _ deliver: @Sendable ([StoredOutboxMessage]) async throws -> Void
+        _ deliver: @escaping @Sendable ([StoredOutboxMessage]) async throws -> Void
     ) async throws -> Int?
 
     /// Number of undelivered messages.
@@ -124,7 +124,7 @@ public protocol WorkflowStore: Sendable {
 extension WorkflowStore {
     public func relayOutbox(
         limit: Int,
-        _ deliver: @Sendable ([StoredOutboxMessage]) async throws -> Void
+        _ deliver: @escaping @Sendable ([StoredOutboxMessage]) async throws -> Void
     ) async throws -> Int? {
         let batch = try await outbox(after: 0, limit: limit)
         guard let last = batch.last else { return 0 }

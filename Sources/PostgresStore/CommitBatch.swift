@@ -10,7 +10,7 @@ import OrchestratorStore
 /// last commit that changed it left it; a timer ends scheduled or deleted as its last change says.
 /// A batch whose commits of one workflow do not follow each other fails here, before anything is
 /// sent.
-struct CommitBatch {
+struct CommitBatch: Sendable {
     struct WorkflowRow {
         var workflowId: String
         var decisionId: String

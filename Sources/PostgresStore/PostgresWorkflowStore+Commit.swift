@@ -19,7 +19,7 @@ extension PostgresWorkflowStore {
         guard !commits.isEmpty else { return }
         let batch = try CommitBatch(commits) { try self.json($0) }
         let bindings = try commitBindings(batch)
-        try await transaction(doing: "commit of \(commits.count) transition(s)") { connection in
+        try await transaction(doing: "commit of \(commits.count) transition(s)") { [self] connection in
             var rows = try await connection.execute(CommitStatement(bindings: bindings), logger: logger)
                 .makeAsyncIterator()
             guard let (inserted, updated) = try await rows.next() else {

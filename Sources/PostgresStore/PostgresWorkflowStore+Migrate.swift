@@ -18,7 +18,7 @@ extension PostgresWorkflowStore {
     public func migrate() async throws -> [Int] {
         let probe = try await Self.connect(configuration, logger: logger)
         try? await probe.close()
-        return try await transaction(doing: "migrating the schema") { connection in
+        return try await transaction(doing: "migrating the schema", deadline: .seconds(600)) { [self] connection in
             try await execute(connection, "SELECT pg_advisory_xact_lock($1)", binds(Self.migrationLockKey))
             if let schema = configuration.schema {
                 // An identifier cannot be a bound parameter; the configuration only accepts plain ones.

@@ -19,9 +19,10 @@ extension PostgresWorkflowStore {
     /// Returns `nil` when another replica is relaying.
     public func relayOutbox(
         limit: Int,
-        _ deliver: @Sendable ([StoredOutboxMessage]) async throws -> Void
+        _ deliver: @escaping @Sendable ([StoredOutboxMessage]) async throws -> Void
     ) async throws -> Int? {
-        try await transaction(doing: "relaying the outbox") { connection in
+        // Delivery to a slow sink (Kafka waiting for its acknowledgements) happens inside.
+        try await transaction(doing: "relaying the outbox", deadline: .seconds(300)) { [self] connection in
             let locked = try await execute(connection, SQL.tryRelayLock, binds(Self.relayLockKey)).first
             guard try locked?.decode(Bool.self) == true else { return nil }
             let batch = try messages(try await execute(connection, SQL.claimOutbox, binds(Int64(max(1, limit)))))

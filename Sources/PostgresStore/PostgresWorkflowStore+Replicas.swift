@@ -44,7 +44,7 @@ extension PostgresWorkflowStore: SharedWorkflowStore {
     /// Registers this process under its replica id, unless another live process holds it, and
     /// gives back what an earlier process of the same id left owned.
     private func register() async throws {
-        let heldUntil: Int64? = try await transaction(doing: "registering replica \(replicaId)") { connection in
+        let heldUntil: Int64? = try await transaction(doing: "registering replica \(replicaId)") { [self] connection in
             let registered = try await execute(connection, SQL.register, binds(replicaId, incarnation, ownershipTtlMs))
             guard registered.isEmpty else {
                 try await execute(connection, SQL.releaseOwned, binds(replicaId))
@@ -104,7 +104,7 @@ extension PostgresWorkflowStore: SharedWorkflowStore {
     }
 
     public func releaseAll() async throws {
-        try await transaction(doing: "releasing the workflows of \(replicaId)") { connection in
+        try await transaction(doing: "releasing the workflows of \(replicaId)") { [self] connection in
             try await execute(connection, SQL.releaseOwned, binds(replicaId))
             try await execute(connection, SQL.unregister, binds(replicaId, incarnation))
             try await execute(connection, "SELECT pg_notify($1, 'released')", binds(channel))

@@ -75,8 +75,19 @@ public final class PostgresWorkflowStore: WorkflowStore, Service {
     /// Longest wait for calls in flight when the store stops.
     static let drainLimit: Duration = .seconds(5)
 
-    /// Counts a call in flight for ``run()``; fails once the store is stopping.
-    func tracked<T: Sendable>(_ doing: String, _ body: () async throws -> T) async throws -> T {
+    /// How long a call may take before it is abandoned and fails (see ``tracked(_:deadline:_:)``).
+    public static let callDeadline: Duration = .seconds(15)
+
+    /// Counts a call in flight for ``run()`` (fails once the store is stopping), and bounds it in
+    /// time: a call that has not returned after `deadline` fails as
+    /// ``PostgresStoreError/Code/unavailable`` and is left to finish (or not) on its own. Calls
+    /// have been seen never to return after the server dropped their connection (a server restart
+    /// under load); without the bound one such call would stop the engine loop for good.
+    func tracked<T: Sendable>(
+        _ doing: String,
+        deadline: Duration = callDeadline,
+        _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         let admitted = calls.withLock { state -> Bool in
             guard !state.stopping else { return false }
             state.inFlight += 1
@@ -86,7 +97,25 @@ public final class PostgresWorkflowStore: WorkflowStore, Service {
             throw PostgresStoreError(.unavailable, "\(doing): the store is shutting down")
         }
         defer { calls.withLock { $0.inFlight -= 1 } }
-        return try await body()
+        let outcome = OneShot<T>()
+        let work = Task { outcome.resolve(await Result(catching: body)) }
+        let timer = Task { [logger] in
+            try await Task.sleep(for: deadline)
+            let failure = PostgresStoreError(
+                .unavailable,
+                "\(doing): no answer from PostgreSQL at \(configuration.endpoint) within \(deadline); call abandoned"
+            )
+            if outcome.resolve(.failure(failure)) {
+                logger.error("a database call did not return in time", metadata: ["doing": "\(doing)"])
+                work.cancel()
+            }
+        }
+        defer { timer.cancel() }
+        return try await withTaskCancellationHandler {
+            try await outcome.value()
+        } onCancel: {
+            work.cancel()
+        }
     }
 
     /// A cheap round trip to the database.
@@ -175,7 +204,7 @@ extension PostgresWorkflowStore {
         idempotent: Bool = true,
         doing: String
     ) async throws -> [PostgresRow] {
-        try await tracked(doing) { try await untrackedRows(sql, binds, idempotent: idempotent, doing: doing) }
+        try await tracked(doing) { try await self.untrackedRows(sql, binds, idempotent: idempotent, doing: doing) }
     }
 
     private func untrackedRows(
@@ -207,9 +236,10 @@ extension PostgresWorkflowStore {
     /// replaced by another one, up to ``connectionAttempts`` times.
     func transaction<T: Sendable>(
         doing: String,
-        _ body: (PostgresConnection) async throws -> T
+        deadline: Duration = callDeadline,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
-        try await tracked(doing) { try await untrackedTransaction(doing: doing, body) }
+        try await tracked(doing, deadline: deadline) { try await self.untrackedTransaction(doing: doing, body) }
     }
 
     private func untrackedTransaction<T: Sendable>(
@@ -318,4 +348,45 @@ func binds(_ values: any PostgresDynamicTypeEncodable...) -> PostgresBindings {
     var bindings = PostgresBindings(capacity: values.count)
     for value in values { bindings.append(value) }
     return bindings
+}
+
+/// A result delivered once, to one waiter: the first `resolve` wins.
+final class OneShot<T: Sendable>: Sendable {
+    private let state = Mutex<(result: Result<T, any Error>?, waiter: CheckedContinuation<T, any Error>?)>((nil, nil))
+
+    /// Delivers `result` unless one was delivered before; returns whether this one was.
+    @discardableResult
+    func resolve(_ result: Result<T, any Error>) -> Bool {
+        let waiter = state.withLock { state -> CheckedContinuation<T, any Error>?? in
+            guard state.result == nil else { return .none }
+            state.result = result
+            defer { state.waiter = nil }
+            return .some(state.waiter)
+        }
+        guard let waiter else { return false }
+        waiter?.resume(with: result)
+        return true
+    }
+
+    func value() async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready = state.withLock { state -> Result<T, any Error>? in
+                if let result = state.result { return result }
+                state.waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
+    }
+}
+
+extension Result where Failure == any Error {
+    /// The result of an async throwing call.
+    init(catching body: () async throws -> Success) async {
+        do {
+            self = .success(try await body())
+        } catch {
+            self = .failure(error)
+        }
+    }
 }

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import copy
 import itertools
+import os
 import pathlib
+import socket
+import urllib.parse
+import uuid
 
 import pytest
 
@@ -60,18 +64,20 @@ def _register(request: pytest.FixtureRequest, process) -> None:
 
 @pytest.fixture
 def start_server(request, binary, tmp_path):
-    """Factory: `start_server(config=…, port=…, data_dir=…, wait_ready=True, extra_args=[…])` → a running
-    ServerProcess. `config=None` uses harness.DEFAULT_CONFIG; pass `{}`-based dicts to change it;
-    `extra_args` are appended to the `serve` command line. Stopped with SIGTERM at teardown."""
+    """Factory: `start_server(config=…, port=…, data_dir=…, wait_ready=True, extra_args=[…], env={…},
+    name=…)` → a running ServerProcess. `config=None` uses harness.DEFAULT_CONFIG; pass `{}`-based
+    dicts to change it; `extra_args` are appended to the `serve` command line; `env` is added to the
+    environment (also on a restart with `server.start()`). Stopped with SIGTERM at teardown."""
     started: list[ServerProcess] = []
 
     def factory(config: dict | None = None, *, port: int | None = None, data_dir: pathlib.Path | None = None,
-                wait_ready: bool = True, extra_args: list[str] | None = None) -> ServerProcess:
+                wait_ready: bool = True, extra_args: list[str] | None = None, env: dict[str, str] | None = None,
+                name: str | None = None) -> ServerProcess:
         n = next(_counter)
         server = ServerProcess(
             binary, data_dir or tmp_path / f"data-{n}", tmp_path / f"server-{n}.log", port=port,
-            config=copy.deepcopy(harness.DEFAULT_CONFIG if config is None else config), name=f"server-{n}",
-            extra_args=extra_args,
+            config=copy.deepcopy(harness.DEFAULT_CONFIG if config is None else config), name=name or f"server-{n}",
+            extra_args=extra_args, env=env,
         )
         _register(request, server)
         started.append(server)
@@ -110,6 +116,26 @@ def start_worker(request, binary, tmp_path):
     yield factory
     for worker in started:
         worker.terminate()
+
+
+@pytest.fixture
+def pg_url() -> str:
+    """The test PostgreSQL server's URL (ORCHESTRATOR_TEST_POSTGRES_URL) with a fresh `schema` parameter
+    (the server creates the schema). Without the URL the test is skipped, unless
+    ORCHESTRATOR_REQUIRE_POSTGRES=1, which makes it fail; an unreachable server fails it."""
+    url = os.environ.get(harness.POSTGRES_URL_VARIABLE, "")
+    if not url:
+        if os.environ.get("ORCHESTRATOR_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"ORCHESTRATOR_REQUIRE_POSTGRES=1 but {harness.POSTGRES_URL_VARIABLE} is not set",
+                        pytrace=False)
+        pytest.skip(f"{harness.POSTGRES_URL_VARIABLE} is not set (see scripts/postgres.sh)")
+    parsed = urllib.parse.urlsplit(url)
+    try:
+        socket.create_connection((parsed.hostname, parsed.port or 5432), timeout=3).close()
+    except OSError as error:
+        pytest.fail(f"PostgreSQL at {parsed.hostname}:{parsed.port or 5432} is unreachable: {error}", pytrace=False)
+    schema = "it_" + uuid.uuid4().hex[:16]
+    return url + ("&" if parsed.query else "?") + f"schema={schema}"
 
 
 @pytest.fixture

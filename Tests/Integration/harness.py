@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import shutil
 import signal
 import socket
 import subprocess
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -154,14 +156,33 @@ class ManagedProcess:
         return tail(self.log_path, lines)
 
 
+def terminate_all(processes: Iterable[ManagedProcess], timeout: float = 30.0) -> None:
+    """SIGTERM to every running process at once, then wait for each (SIGKILL after `timeout`): a faster
+    teardown than one `terminate()` after the other when servers are slow to stop."""
+    running = [p for p in processes if p.running()]
+    for p in running:
+        os.kill(p.proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for p in running:
+        try:
+            p.exit_codes.append(p.proc.wait(timeout=max(0.0, deadline - time.monotonic())))
+        except subprocess.TimeoutExpired:
+            os.kill(p.proc.pid, signal.SIGKILL)
+            p.exit_codes.append(p.proc.wait(timeout=10))
+            p._note(f"did not stop within {timeout}s of SIGTERM: killed")
+
+
 class ServerProcess(ManagedProcess):
-    """`orchestrator-dynamic serve` on a data dir; restartable on the same dir and port."""
+    """`orchestrator-dynamic serve` on a data dir; restartable on the same dir and port (with the same
+    arguments and environment)."""
 
     def __init__(self, binary: str, data_dir: pathlib.Path, log_path: pathlib.Path, *, port: int | None = None,
-                 config: dict | None = None, name: str = "server", extra_args: list[str] | None = None) -> None:
+                 config: dict | None = None, name: str = "server", extra_args: list[str] | None = None,
+                 env: dict[str, str] | None = None) -> None:
         super().__init__(name, log_path)
         self.binary = binary
         self.extra_args = list(extra_args or [])
+        self.env = dict(env or {})
         self.data_dir = data_dir
         self.port = port or free_port()
         self.config_path: pathlib.Path | None = None
@@ -185,7 +206,7 @@ class ServerProcess(ManagedProcess):
         return argv + self.extra_args
 
     def start(self, wait_ready: bool = True, timeout: float = 30.0) -> "ServerProcess":
-        self._spawn(self.argv())
+        self._spawn(self.argv(), self.env)
         if wait_ready:
             self.wait_ready(timeout)
         return self
@@ -443,6 +464,42 @@ class PyWorker:
                     raise ValueError(action)
                 done.append((lease, action))
         raise AssertionError(f"workflow {workflow_id} not terminal within {timeout}s: {self.api.workflow(workflow_id)}")
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------
+
+POSTGRES_URL_VARIABLE = "ORCHESTRATOR_TEST_POSTGRES_URL"
+
+
+def psql_path() -> str | None:
+    psql = shutil.which("psql") or "/usr/lib/postgresql/15/bin/psql"
+    return psql if os.access(psql, os.X_OK) else None
+
+
+def psql_rows(url_with_schema: str, sql: str, timeout: float = 30) -> list[list[str]] | None:
+    """Runs `sql` with psql on the test server (schema-qualified by the caller: the `schema` parameter
+    of the URL is dropped); the rows as lists of text fields (NULL as ''). None without psql."""
+    psql = psql_path()
+    if psql is None:
+        return None
+    parts = urllib.parse.urlsplit(url_with_schema)
+    query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query) if k != "schema"]
+    url = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
+    out = subprocess.run([psql, url, "-At", "-F", "\t", "-c", sql], capture_output=True, text=True, timeout=timeout)
+    assert out.returncode == 0, f"psql failed: {out.stderr}"
+    return [line.split("\t") for line in out.stdout.splitlines()]
+
+
+def psql_scalar(url_with_schema: str, sql: str) -> str | None:
+    """The single value of `sql` (see psql_rows); None without psql."""
+    rows = psql_rows(url_with_schema, sql)
+    if rows is None:
+        return None
+    return "\n".join("\t".join(row) for row in rows).strip()
+
+
+def schema_of(url: str) -> str:
+    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))["schema"]
 
 
 # --- outbox files ----------------------------------------------------------------------------

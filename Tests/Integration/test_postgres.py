@@ -9,53 +9,10 @@ ORCHESTRATOR_REQUIRE_POSTGRES=1, which makes them fail; an unreachable server fa
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import urllib.parse
-import uuid
+# The `pg_url` fixture (a fresh schema per test) is in conftest.py.
 
-import pytest
-
-from harness import Api, PyWorker, completions_by_ticket, expect, tickets_by_task
+from harness import Api, PyWorker, completions_by_ticket, expect, psql_scalar, schema_of, tickets_by_task
 import workload
-
-URL_VARIABLE = "ORCHESTRATOR_TEST_POSTGRES_URL"
-
-
-@pytest.fixture
-def pg_url() -> str:
-    """The test server's URL with a fresh `schema` parameter (the server creates the schema)."""
-    url = os.environ.get(URL_VARIABLE, "")
-    if not url:
-        if os.environ.get("ORCHESTRATOR_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"ORCHESTRATOR_REQUIRE_POSTGRES=1 but {URL_VARIABLE} is not set", pytrace=False)
-        pytest.skip(f"{URL_VARIABLE} is not set (see scripts/postgres.sh)")
-    parsed = urllib.parse.urlsplit(url)
-    try:
-        socket.create_connection((parsed.hostname, parsed.port or 5432), timeout=3).close()
-    except OSError as error:
-        pytest.fail(f"PostgreSQL at {parsed.hostname}:{parsed.port or 5432} is unreachable: {error}", pytrace=False)
-    schema = "it_" + uuid.uuid4().hex[:16]
-    return url + ("&" if parsed.query else "?") + f"schema={schema}"
-
-
-def psql_scalar(url_with_schema: str, sql: str) -> str | None:
-    """Runs `sql` with psql on the test server (schema-qualified by the caller); None without psql."""
-    psql = shutil.which("psql") or "/usr/lib/postgresql/15/bin/psql"
-    if not os.access(psql, os.X_OK):
-        return None
-    parts = urllib.parse.urlsplit(url_with_schema)
-    query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query) if k != "schema"]
-    url = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
-    out = subprocess.run([psql, url, "-At", "-c", sql], capture_output=True, text=True, timeout=30)
-    assert out.returncode == 0, f"psql failed: {out.stderr}"
-    return out.stdout.strip()
-
-
-def schema_of(url: str) -> str:
-    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))["schema"]
 
 
 def test_dag_completes_on_postgres(start_server, start_worker, pg_url):
@@ -93,7 +50,11 @@ def test_dag_completes_on_postgres(start_server, start_worker, pg_url):
 
 
 def test_server_killed_and_restarted_on_postgres_carries_on(start_server, pg_url, tmp_path):
-    server = start_server(extra_args=["--database-url", pg_url], data_dir=tmp_path / "first")
+    # The same replica id on restart: the new process waits until the killed one's heartbeat has
+    # expired (1 s here), then takes its workflows back.
+    args = ["--database-url", pg_url, "--replica-id", "pg-durable"]
+    ttl = {"ORCHESTRATOR_OWNERSHIP_TTL_MS": "1000"}
+    server = start_server(extra_args=args, data_dir=tmp_path / "first", env=ttl)
     api = Api(server.url)
     plan = workload.chain_plan("pg-durable-1", 3)
     decision = workload.decision(plan)
@@ -108,7 +69,7 @@ def test_server_killed_and_restarted_on_postgres_carries_on(start_server, pg_url
     server.kill9()
 
     # Another process on another data directory, same database: everything confirmed is there.
-    restarted = start_server(extra_args=["--database-url", pg_url], data_dir=tmp_path / "second", port=server.port)
+    restarted = start_server(extra_args=args, data_dir=tmp_path / "second", port=server.port, env=ttl)
     api = Api(restarted.url)
     again = expect(api.submit_decision(decision), 200)
     assert again["created"] is False and again["workflow_id"] == workflow_id
