@@ -110,26 +110,16 @@ private enum SQL {
     static let workflowIdByDecision = "SELECT workflow_id FROM workflows WHERE decision_id = $1"
     static let workflowExists = "SELECT 1 FROM workflows WHERE workflow_id = $1"
     /// The same columns for every active workflow (oldest first), each followed by its tickets.
-    static let activeWorkflows = """
-        WITH active AS (
-            SELECT workflow_id, created_at, version, ticket_count, state FROM workflows
-            WHERE status IN (\(WorkflowStatusSQL.active))
-        )
-        SELECT kind, workflow_id, position, version, ticket_count, key, body FROM (
-            SELECT 0 AS kind, a.created_at, a.workflow_id, -1 AS position, a.version, a.ticket_count,
-                a.workflow_id AS key, a.state AS body
-            FROM active a
-            UNION ALL
-            SELECT 1, a.created_at, t.workflow_id, t.position, 0, 0, t.ticket_id, t.record
-            FROM active a JOIN tickets t ON t.workflow_id = a.workflow_id
-        ) parts
-        ORDER BY created_at, workflow_id, kind, position
+    static let activeWorkflows = workflows(where: "status IN (\(WorkflowStatusSQL.active))")
+    /// The same columns for the workflows of an id list (`$1`).
+    static let workflowsByIds = workflows(where: "workflow_id = ANY($1::text[])")
+
+    /// The columns of ``workflow`` for the workflows matching `condition` (oldest first), each
+    /// followed by its tickets.
+    static func workflows(where condition: String) -> String {
         """
-    /// The same columns for the workflows of an id list.
-    static let workflowsByIds = """
         WITH chosen AS (
-            SELECT workflow_id, created_at, version, ticket_count, state FROM workflows
-            WHERE workflow_id = ANY($1::text[])
+            SELECT workflow_id, created_at, version, ticket_count, state FROM workflows WHERE \(condition)
         )
         SELECT kind, workflow_id, position, version, ticket_count, key, body FROM (
             SELECT 0 AS kind, c.created_at, c.workflow_id, -1 AS position, c.version, c.ticket_count,
@@ -141,6 +131,7 @@ private enum SQL {
         ) parts
         ORDER BY created_at, workflow_id, kind, position
         """
+    }
     static let waitingForPlan = """
         SELECT workflow_id FROM workflows WHERE plan_id = $1 AND status = 'WAITING_FOR_PLAN'
         ORDER BY created_at, workflow_id

@@ -113,7 +113,11 @@ extension ReplicaEngineTests {
             }
             #expect(finished, "the forwarded result never reached the owner")
             let store = try #require(a.store as? any SharedWorkflowStore)
-            #expect(try await store.forwardedResults(limit: 10).isEmpty)
+            // Removed once applied (just after the commit that applied it).
+            let removed = try await eventually(timeout: .seconds(10)) {
+                try await store.forwardedResults(limit: 10).isEmpty
+            }
+            #expect(removed, "the applied forwarded result was not removed")
         }
     }
 }
