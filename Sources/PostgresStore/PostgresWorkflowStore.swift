@@ -97,25 +97,15 @@ public final class PostgresWorkflowStore: WorkflowStore, Service {
             throw PostgresStoreError(.unavailable, "\(doing): the store is shutting down")
         }
         defer { calls.withLock { $0.inFlight -= 1 } }
-        let outcome = OneShot<T>()
-        let work = Task { outcome.resolve(await Result(catching: body)) }
-        let timer = Task { [logger] in
-            try await Task.sleep(for: deadline)
-            let failure = PostgresStoreError(
+        let milliseconds = deadline.components.seconds * 1000 + deadline.components.attoseconds / 1_000_000_000_000_000
+        guard let value = try await withAbandonDeadline(milliseconds, propagatingCancellation: true, body) else {
+            logger.error("a database call did not return in time", metadata: ["doing": "\(doing)"])
+            throw PostgresStoreError(
                 .unavailable,
                 "\(doing): no answer from PostgreSQL at \(configuration.endpoint) within \(deadline); call abandoned"
             )
-            if outcome.resolve(.failure(failure)) {
-                logger.error("a database call did not return in time", metadata: ["doing": "\(doing)"])
-                work.cancel()
-            }
         }
-        defer { timer.cancel() }
-        return try await withTaskCancellationHandler {
-            try await outcome.value()
-        } onCancel: {
-            work.cancel()
-        }
+        return value
     }
 
     /// A cheap round trip to the database.
@@ -348,45 +338,4 @@ func binds(_ values: any PostgresDynamicTypeEncodable...) -> PostgresBindings {
     var bindings = PostgresBindings(capacity: values.count)
     for value in values { bindings.append(value) }
     return bindings
-}
-
-/// A result delivered once, to one waiter: the first `resolve` wins.
-final class OneShot<T: Sendable>: Sendable {
-    private let state = Mutex<(result: Result<T, any Error>?, waiter: CheckedContinuation<T, any Error>?)>((nil, nil))
-
-    /// Delivers `result` unless one was delivered before; returns whether this one was.
-    @discardableResult
-    func resolve(_ result: Result<T, any Error>) -> Bool {
-        let waiter = state.withLock { state -> CheckedContinuation<T, any Error>?? in
-            guard state.result == nil else { return .none }
-            state.result = result
-            defer { state.waiter = nil }
-            return .some(state.waiter)
-        }
-        guard let waiter else { return false }
-        waiter?.resume(with: result)
-        return true
-    }
-
-    func value() async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            let ready = state.withLock { state -> Result<T, any Error>? in
-                if let result = state.result { return result }
-                state.waiter = continuation
-                return nil
-            }
-            if let ready { continuation.resume(with: ready) }
-        }
-    }
-}
-
-extension Result where Failure == any Error {
-    /// The result of an async throwing call.
-    init(catching body: () async throws -> Success) async {
-        do {
-            self = .success(try await body())
-        } catch {
-            self = .failure(error)
-        }
-    }
 }
