@@ -22,6 +22,9 @@ public final class Engine: Service, Sendable {
     let outboxSignal: AsyncStream<Void>
     let outboxWake: AsyncStream<Void>.Continuation
     let readyState = ReadyFlag()
+    let writeHealth = WriteHealth()
+    /// Set when graceful shutdown begins: polls are answered at once from then on.
+    let longPollsEnded = ReadyFlag()
 
     /// - Parameters:
     ///   - sinks: where outbox messages go besides the live feed (e.g. a ``JSONLinesSink``).
@@ -43,6 +46,10 @@ public final class Engine: Service, Sendable {
     /// Whether the engine has loaded its state and is taking commands.
     public var isRunning: Bool { readyState.value }
 
+    /// Why the store refuses writes, from the last commit or write probe that failed; `nil` once one
+    /// succeeds again.
+    public var writeProblem: String? { writeHealth.current }
+
     /// Runs until cancelled or until graceful shutdown: loads state, then runs the command loop,
     /// the timer ticker and the outbox relay.
     public func run() async throws {
@@ -55,7 +62,8 @@ public final class Engine: Service, Sendable {
             clock: clock,
             logger: logger,
             metrics: EngineMetrics(),
-            outboxSignal: outboxWake
+            outboxSignal: outboxWake,
+            writeHealth: writeHealth
         )
         let waiting = try await loop.bootstrap()
         await loop.attachWaitingPlans(waiting)
@@ -244,6 +252,15 @@ public final class Engine: Service, Sendable {
         }
     }
 
+    /// The first step of a graceful shutdown: answers every parked long poll now (with no ticket)
+    /// and every later poll at once, so that the HTTP listeners, which wait for their requests to
+    /// finish, are not held up to a whole poll wait by workers. The engine itself goes on until it
+    /// is shut down.
+    public func endLongPolls() {
+        longPollsEnded.set(true)
+        _ = queue.enqueue(.endLongPolls)
+    }
+
     /// Stops taking commands; queued ones fail as unavailable.
     func shutdown() {
         for command in queue.close() { command.fail(EngineError(.unavailable, "the engine is shutting down")) }
@@ -252,12 +269,20 @@ public final class Engine: Service, Sendable {
 
     // MARK: - Commands
 
+    /// Sends a command and waits for its answer. Errors that are not the engine's own come from the
+    /// store (a full disk, a lost database): they reach the caller as unavailable, with the reason.
     func send<T: Sendable>(_ make: (Reply<T>) -> EngineCommand) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            let command = make(Reply(continuation: continuation))
-            if !queue.enqueue(command) {
-                continuation.resume(throwing: EngineError(.unavailable, "the engine is not running"))
+        do {
+            return try await withCheckedThrowingContinuation { continuation in
+                let command = make(Reply(continuation: continuation))
+                if !queue.enqueue(command) {
+                    continuation.resume(throwing: EngineError(.unavailable, "the engine is not running"))
+                }
             }
+        } catch let error as EngineError {
+            throw error
+        } catch {
+            throw EngineError(.unavailable, "the store failed: \(error)")
         }
     }
 
@@ -284,7 +309,7 @@ public final class Engine: Service, Sendable {
     public func poll(_ request: PollRequest) async throws -> [LeaseGrant] {
         var bounded = request
         bounded.maxTickets = min(max(1, request.maxTickets), configuration.maxTicketsPerPoll)
-        bounded.waitMs = min(max(0, request.waitMs), configuration.maxPollWaitMs)
+        bounded.waitMs = longPollsEnded.value ? 0 : min(max(0, request.waitMs), configuration.maxPollWaitMs)
         return try await send { .poll(bounded, $0) }
     }
 
@@ -309,7 +334,7 @@ extension EngineCommand {
         case .report(_, let reply): reply.fail(error)
         case .registerWorker(_, let reply): reply.fail(error)
         case .snapshot(_, let reply): reply.fail(error)
-        case .tick, .adopt, .verifyOwnership, .planSaved, .maintain: break
+        case .tick, .adopt, .verifyOwnership, .planSaved, .maintain, .endLongPolls: break
         }
     }
 }

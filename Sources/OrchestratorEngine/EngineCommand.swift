@@ -19,6 +19,8 @@ enum EngineCommand: Sendable {
     /// Periodic housekeeping: workflows to read again after a store outage.
     case maintain
     case snapshot(workflowId: String, Reply<WorkflowState?>)
+    /// Graceful shutdown begins: answer the parked long polls now (empty).
+    case endLongPolls
 }
 
 /// A one-shot reply channel.

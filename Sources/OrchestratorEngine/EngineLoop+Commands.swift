@@ -30,7 +30,11 @@ extension EngineLoop {
             verify(owned: owned)
         case .planSaved(let planId):
             await attachSavedPlan(planId)
+        case .endLongPolls:
+            for waiter in waiters { waiter.reply.succeed([]) }
+            waiters = []
         case .maintain:
+            await probeWrites()
             await retryReloads()
         case .snapshot(let workflowId, let reply):
             do {
@@ -167,7 +171,12 @@ extension EngineLoop {
             guard !plan.planId.isEmpty else {
                 throw EngineError(.invalid, "plan_id: required field is missing or empty")
             }
-            try await store.savePlan(plan, receivedAt: now)
+            do {
+                try await store.savePlan(plan, receivedAt: now)
+            } catch {
+                writeHealth.failed(error)
+                throw EngineError(.unavailable, "the store could not save the plan: \(error)")
+            }
             metrics.planReceived()
             // Every workflow waiting for a plan is active, hence in memory (also those whose
             // creation is not yet durable).
@@ -277,6 +286,7 @@ extension EngineLoop {
                 )
             )
         } catch {
+            writeHealth.failed(error)
             reply.fail(EngineError(.unavailable, "could not store the worker: \(error)"))
         }
     }
@@ -386,9 +396,8 @@ extension EngineLoop {
                     result: result
                 )
             }
-            let state: WorkflowState
             do {
-                state = try await transition(workflowId, event).state
+                try await transition(workflowId, event)
             } catch let error as EngineError where error.owner != nil {
                 // Another replica runs the workflow. An unfenced result (from the bus) is handed to
                 // it durably; a fenced report goes back to the worker, whose lease is there.
@@ -401,10 +410,10 @@ extension EngineLoop {
                 reply.succeed(record)
                 return
             }
-            guard let i = state.index(of: report.ticketId) else {
+            guard let entry = cache[workflowId], let i = entry.index.position[report.ticketId] else {
                 throw EngineError(.notFound, "no ticket \(report.ticketId)")
             }
-            answer(after: state.tickets[i], reply, workflows: [workflowId])
+            answer(after: entry.state.tickets[i], reply, workflows: [workflowId])
         } catch {
             reply.fail(error)
         }
@@ -413,6 +422,19 @@ extension EngineLoop {
     func workflowOf(ticket ticketId: String) async throws -> String? {
         if let id = owner[ticketId] { return id }
         return try await store.ticket(ticketId)?.workflowId
+    }
+
+    /// After a failed write, one small write per maintenance round tells when the store takes
+    /// writes again (readiness depends on it, so it must not wait for traffic).
+    func probeWrites() async {
+        guard writeHealth.current != nil else { return }
+        do {
+            try await store.probeWrite()
+            writeHealth.succeeded()
+            logger.notice("the store takes writes again")
+        } catch {
+            writeHealth.failed(error)
+        }
     }
 
     // MARK: - Time

@@ -76,6 +76,7 @@ final class EngineLoop {
     let logger: Logger
     let metrics: EngineMetrics
     let outboxSignal: AsyncStream<Void>.Continuation
+    let writeHealth: WriteHealth
 
     var cache: [String: Cached] = [:]
     /// Ticket id → workflow id for every ticket of a cached workflow.
@@ -114,7 +115,8 @@ final class EngineLoop {
         clock: any WallClock,
         logger: Logger,
         metrics: EngineMetrics,
-        outboxSignal: AsyncStream<Void>.Continuation
+        outboxSignal: AsyncStream<Void>.Continuation,
+        writeHealth: WriteHealth = WriteHealth()
     ) {
         self.store = store
         self.shared = store as? any SharedWorkflowStore
@@ -124,6 +126,7 @@ final class EngineLoop {
         self.logger = logger
         self.metrics = metrics
         self.outboxSignal = outboxSignal
+        self.writeHealth = writeHealth
     }
 
     var now: EpochMillis { clock.nowMillis() }
@@ -224,9 +227,7 @@ final class EngineLoop {
     var hasServableWaiters: Bool { !waiters.isEmpty && !ready.isEmpty && batch.commits.isEmpty && canServeAny }
 
     var canServeAny: Bool {
-        waiters.contains { waiter in
-            ready.entries.contains { AllocationPolicy.matches(required: $0.capabilities, offered: waiter.capabilities) }
-        }
+        waiters.contains { ready.hasMatch(capabilities: $0.capabilities) }
     }
 
     // MARK: - Transitions
@@ -260,11 +261,6 @@ final class EngineLoop {
 
     func record(_ entry: Cached, event: TimedEvent, effects: TransitionEffects, fired: [String]) {
         let id = entry.state.workflowId
-        let audit: ValidationReport? =
-            switch event.event {
-            case .decisionAccepted, .planAttached: entry.state.validation
-            default: nil
-            }
         batch.commits.append(
             WorkflowCommit(
                 state: entry.state,
@@ -275,7 +271,7 @@ final class EngineLoop {
                 timers: effects.timers,
                 outbox: effects.outbox,
                 incidents: effects.incidents,
-                audit: audit,
+                audit: effects.audit,
                 firedTimers: fired
             )
         )
@@ -283,7 +279,7 @@ final class EngineLoop {
         batch.commits[batch.commits.count - 1].encoded = try? EncodedCommit(batch.commits[batch.commits.count - 1])
         batch.effects.append((id, effects))
         batch.touched.insert(id)
-        metrics.observe(event: event.event, state: entry.state, effects: effects)
+        metrics.observe(event: event.event, state: entry.state, index: entry.index, effects: effects)
     }
 
     /// A workflow to change: from memory, else from the store. With a shared store the workflow is
@@ -380,12 +376,14 @@ final class EngineLoop {
                 return
             }
             logger.error("commit failed; reloading affected workflows", metadata: ["error": "\(error)"])
+            writeHealth.failed(error)
             let dropped = batch
             batch = Batch()
             await reload(committed.touched.union(dropped.touched))
             for reply in committed.replies + dropped.replies { reply.fail(error) }
             return
         }
+        if !committed.commits.isEmpty { writeHealth.succeeded() }
         for (workflowId, effects) in committed.effects { applyCommitted(workflowId, effects) }
         for reply in committed.replies { reply.succeed() }
         if committed.commits.contains(where: { !$0.outbox.isEmpty }) { outboxSignal.yield() }

@@ -30,11 +30,11 @@ struct EngineMetrics: Sendable {
     }
 
     /// Derives every metric from one applied event and its effects.
-    func observe(event: WorkflowEvent, state: WorkflowState, effects: TransitionEffects) {
+    func observe(event: WorkflowEvent, state: WorkflowState, index: WorkflowIndex, effects: TransitionEffects) {
         let band = state.riskBand?.rawValue ?? "unknown"
         switch event {
         case .decisionAccepted, .planAttached:
-            if let report = state.validation {
+            if let report = effects.audit ?? state.validation {
                 Counter(
                     label: "orchestration_plan_validations_total",
                     dimensions: [("result", report.isValid ? "valid" : "invalid")]
@@ -49,19 +49,21 @@ struct EngineMetrics: Sendable {
                     dimensions: [("status", state.status.rawValue), ("risk_band", band)]
                 ).increment()
             }
+            // One counter look-up per kind of ticket, not per ticket.
+            var generated: [TicketKind: Int] = [:]
             for record in state.tickets {
+                generated[TicketKind(type: record.ticket.taskType.rawValue, priority: record.ticket.priority.rawValue), default: 0] += 1
+            }
+            for (kind, count) in generated {
                 Counter(
                     label: "orchestration_tickets_generated_total",
-                    dimensions: [
-                        ("task_type", record.ticket.taskType.rawValue), ("risk_band", band),
-                        ("priority", record.ticket.priority.rawValue),
-                    ]
-                ).increment()
+                    dimensions: [("task_type", kind.type), ("risk_band", band), ("priority", kind.priority)]
+                ).increment(by: count)
             }
         case .leased:
             Counter(label: "orchestration_resource_allocations_total", dimensions: [("status", "leased")]).increment()
         case .completed(let ticketId, _, _), .failed(let ticketId, _, _, _, _):
-            if let i = state.index(of: ticketId) {
+            if let i = index.position[ticketId] {
                 let record = state.tickets[i]
                 if record.phase.isTerminal {
                     Counter(
@@ -92,7 +94,7 @@ struct EngineMetrics: Sendable {
         for incident in effects.incidents {
             if incident.incidentType == .SLA_VIOLATION {
                 let type =
-                    incident.affectedTickets.first.flatMap { state.index(of: $0) }.map {
+                    incident.affectedTickets.first.flatMap { index.position[$0] }.map {
                         state.tickets[$0].ticket.taskType.rawValue
                     } ?? "unknown"
                 Counter(
@@ -116,7 +118,7 @@ struct EngineMetrics: Sendable {
             }
         }
         let compensations = effects.released.filter { id in
-            state.index(of: id).map { state.tickets[$0].isCompensation && state.tickets[$0].ticket.retryCount == 0 }
+            index.position[id].map { state.tickets[$0].isCompensation && state.tickets[$0].ticket.retryCount == 0 }
                 ?? false
         }
         if !compensations.isEmpty {
@@ -124,4 +126,10 @@ struct EngineMetrics: Sendable {
                 .increment(by: compensations.count)
         }
     }
+}
+
+/// A ticket's task type and priority, the dimensions of `orchestration_tickets_generated_total`.
+private struct TicketKind: Hashable {
+    var type: String
+    var priority: String
 }

@@ -1,14 +1,17 @@
 import OrchestratorCore
 
-/// Pending durable timers in memory (a mirror of the store's timers table), by fire time.
+/// Pending durable timers in memory (a mirror of the store's timers table), by fire time, with
+/// each workflow's keys so that dropping a workflow costs its own timers only.
 struct TimerQueue {
     private var current: [String: TimerSpec] = [:]
     private var heap: [(fireAt: EpochMillis, key: String)] = []
+    private var byWorkflow: [String: Set<String>] = [:]
 
     var count: Int { current.count }
 
     mutating func schedule(_ spec: TimerSpec) {
         current[spec.key] = spec
+        byWorkflow[spec.workflowId, default: []].insert(spec.key)
         push((spec.fireAt, spec.key))
         if heap.count > 2 * current.count + 4096 { compact() }
     }
@@ -20,7 +23,13 @@ struct TimerQueue {
     }
 
     mutating func cancel(_ key: String) {
-        current.removeValue(forKey: key)
+        guard let spec = current.removeValue(forKey: key) else { return }
+        forget(spec)
+    }
+
+    private mutating func forget(_ spec: TimerSpec) {
+        byWorkflow[spec.workflowId]?.remove(spec.key)
+        if byWorkflow[spec.workflowId]?.isEmpty == true { byWorkflow.removeValue(forKey: spec.workflowId) }
     }
 
     mutating func apply(_ change: TimerChange) {
@@ -31,7 +40,9 @@ struct TimerQueue {
     }
 
     mutating func removeAll(workflowId: String) {
-        current = current.filter { $0.value.workflowId != workflowId }
+        guard let keys = byWorkflow.removeValue(forKey: workflowId) else { return }
+        for key in keys { current.removeValue(forKey: key) }
+        if heap.count > 2 * current.count + 4096 { compact() }
     }
 
     /// Removes and returns the timers due at `now`.
@@ -41,6 +52,7 @@ struct TimerQueue {
             pop()
             guard let spec = current[top.key], spec.fireAt == top.fireAt else { continue }
             current.removeValue(forKey: top.key)
+            forget(spec)
             fired.append(spec)
         }
         return fired

@@ -20,8 +20,8 @@ public struct OrchestratorServer: Sendable {
     /// Where the store is (for logs; never holds a password).
     public let storeLocation: StoreLocation
     /// Every service to run in one `ServiceGroup`, in order: the store's own (the PostgreSQL pool,
-    /// shut down last), the Kafka sink, the engine, the HTTP listeners, the Kafka intake (shut
-    /// down first).
+    /// shut down last), the Kafka sink, the engine, the HTTP listeners, the long-poll closer, the
+    /// Kafka intake (shut down first).
     public let services: [any Service]
     let openedStore: OpenedStore
 
@@ -93,6 +93,9 @@ public struct OrchestratorServer: Sendable {
                     )
                 )
             }
+        }
+        if serveHTTP {
+            services.append(LongPollCloser(engine: engine))
         }
         if configuration.kafka.isEnabled, configuration.kafka.consume {
             // Last: the first to stop on shutdown, so no message is taken that the engine cannot finish.

@@ -11,14 +11,25 @@ public struct StoredWorkflow: Sendable {
 }
 
 /// One transition to persist.
+///
+/// A commit never holds the workflow's whole ticket list (except for a new workflow, whose tickets
+/// are all written): only the records it writes. Keeping the list would make the engine copy it on
+/// the workflow's next change while the commit is still pending, which costs the plan's size on
+/// every transition.
 public struct WorkflowCommit: Sendable {
-    /// The state after the transition.
+    /// The state after the transition, without its tickets (see ``ticket(at:)``).
     public var state: WorkflowState
+    /// How many tickets the workflow has after the transition.
+    public var ticketCount: Int
     /// The version read before the transition (0 for a new workflow); the stored version becomes
     /// `expectedVersion + 1`.
     public var expectedVersion: Int64
     /// Positions of the tickets to write (all of them for a new workflow).
     public var changedTickets: Set<Int>
+    /// Every ticket of a new workflow, in order.
+    var allTickets: [TicketRecord]
+    /// The records at ``changedTickets`` of an existing workflow.
+    var changedRecords: [Int: TicketRecord]
     /// The decision, for a new workflow.
     public var decision: ConsolidatedDecision?
     /// The event applied, appended to the history as entry number `state.eventCount`.
@@ -36,6 +47,8 @@ public struct WorkflowCommit: Sendable {
     /// ``EncodedCommit/init(_:)`` of this commit.
     public var encoded: EncodedCommit?
 
+    /// - Parameter state: the full state after the transition; the commit keeps it without its
+    ///   tickets, and of those only the ones it writes.
     public init(
         state: WorkflowState,
         expectedVersion: Int64,
@@ -49,9 +62,23 @@ public struct WorkflowCommit: Sendable {
         firedTimers: [String] = [],
         encoded: EncodedCommit? = nil
     ) {
-        self.state = state
+        var bare = state
+        bare.tickets = []
+        self.state = bare
+        self.ticketCount = state.tickets.count
         self.expectedVersion = expectedVersion
         self.changedTickets = changedTickets
+        if expectedVersion == 0 {
+            allTickets = state.tickets
+            changedRecords = [:]
+        } else {
+            allTickets = []
+            var records: [Int: TicketRecord] = [:]
+            for position in changedTickets where state.tickets.indices.contains(position) {
+                records[position] = state.tickets[position]
+            }
+            changedRecords = records
+        }
         self.decision = decision
         self.event = event
         self.timers = timers
@@ -64,7 +91,18 @@ public struct WorkflowCommit: Sendable {
 
     /// The tickets the commit writes: every ticket of a new workflow, else the changed ones.
     public var ticketPositions: [Int] {
-        expectedVersion == 0 ? Array(state.tickets.indices) : changedTickets.sorted()
+        expectedVersion == 0 ? Array(0..<ticketCount) : changedTickets.sorted()
+    }
+
+    /// The record the commit writes at `position`; a position the commit does not carry is a
+    /// contradiction of the caller's.
+    public func ticket(at position: Int) throws(InvalidCommitError) -> TicketRecord {
+        if expectedVersion == 0, allTickets.indices.contains(position) { return allTickets[position] }
+        if expectedVersion != 0, let record = changedRecords[position] { return record }
+        throw InvalidCommitError(
+            workflowId: state.workflowId,
+            message: "changed ticket position \(position) is outside the \(ticketCount) tickets"
+        )
     }
 }
 
@@ -72,10 +110,15 @@ public struct WorkflowCommit: Sendable {
 public struct EncodedCommit: Sendable, Equatable {
     /// The workflow state without its tickets (they have rows of their own).
     public var state: String
-    /// Ticket records by position, for ``WorkflowCommit/ticketPositions``.
+    /// Ticket records by position, for ``WorkflowCommit/ticketPositions``; empty for a commit that
+    /// writes more than ``maxEncodedTickets`` (the store encodes those one at a time as it writes
+    /// them, so that a huge new workflow is never held in memory twice).
     public var tickets: [Int: String]
     /// The history entry's event.
     public var event: String
+
+    /// Most ticket records encoded ahead of the write.
+    public static let maxEncodedTickets = 256
 
     public init(state: String, tickets: [Int: String], event: String) {
         self.state = state
@@ -86,12 +129,14 @@ public struct EncodedCommit: Sendable, Equatable {
     /// Encodes a commit's state (without tickets), its written tickets and its event.
     public init(_ commit: WorkflowCommit) throws {
         let encoder = StreamingJSONEncoder()
-        var bare = commit.state
-        bare.tickets = []
-        state = try encoder.string(bare)
+        state = try encoder.string(commit.state)
         var tickets: [Int: String] = [:]
-        for position in commit.ticketPositions where commit.state.tickets.indices.contains(position) {
-            tickets[position] = try encoder.string(commit.state.tickets[position])
+        let positions = commit.ticketPositions
+        if positions.count <= Self.maxEncodedTickets {
+            for position in positions {
+                guard let record = try? commit.ticket(at: position) else { continue }
+                tickets[position] = try encoder.string(record)
+            }
         }
         self.tickets = tickets
         event = try encoder.string(commit.event)

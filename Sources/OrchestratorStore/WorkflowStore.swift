@@ -119,9 +119,17 @@ public protocol WorkflowStore: Sendable {
 
     /// A cheap round trip to the database (readiness).
     func ping() async throws
+
+    /// A small durable write, to learn whether the store takes writes again after one failed (a
+    /// full disk, a read-only file system). The default is ``ping()``.
+    func probeWrite() async throws
 }
 
 extension WorkflowStore {
+    public func probeWrite() async throws {
+        try await ping()
+    }
+
     public func relayOutbox(
         limit: Int,
         _ deliver: @escaping @Sendable ([StoredOutboxMessage]) async throws -> Void

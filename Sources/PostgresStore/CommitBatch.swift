@@ -113,14 +113,7 @@ struct CommitBatch: Sendable {
             throw StoreError.versionConflict(workflowId: workflowId)
         }
         let last = chain[chain.count - 1]
-        let state: String
-        if let encoded = last.encoded?.state {
-            state = encoded
-        } else {
-            var bare = last.state
-            bare.tickets = []
-            state = try json(bare)
-        }
+        let state = try last.encoded?.state ?? json(last.state)
         let decision = try chain.last { $0.decision != nil }?.decision.map { try json($0) }
         let row = WorkflowRow(
             workflowId: workflowId,
@@ -129,7 +122,7 @@ struct CommitBatch: Sendable {
             createdAt: first.state.createdAt,
             status: last.state.status.rawValue,
             riskBand: last.state.riskBand?.rawValue ?? "",
-            ticketCount: Int64(last.state.tickets.count),
+            ticketCount: Int64(last.ticketCount),
             updatedAt: last.state.updatedAt,
             completedAt: last.state.completedAt ?? Self.noTime,
             state: state,
@@ -144,14 +137,7 @@ struct CommitBatch: Sendable {
         var written: [Int: (record: TicketRecord, json: String?)] = [:]
         for commit in chain {
             for position in commit.ticketPositions {
-                guard commit.state.tickets.indices.contains(position) else {
-                    throw InvalidCommitError(
-                        workflowId: workflowId,
-                        message:
-                            "changed ticket position \(position) is outside the \(commit.state.tickets.count) tickets"
-                    )
-                }
-                written[position] = (commit.state.tickets[position], commit.encoded?.tickets[position])
+                written[position] = (try commit.ticket(at: position), commit.encoded?.tickets[position])
             }
         }
         for (position, entry) in written.sorted(by: { $0.key < $1.key }) {

@@ -8,7 +8,7 @@ import SQLiteDB
 /// it changed.
 enum SQLiteSchema {
     /// Every migration, in version order. Never edit one that has shipped; append a new one.
-    static let migrations: [SQLiteMigration] = [version1, version2]
+    static let migrations: [SQLiteMigration] = [version1, version2, version3]
 
     static let version1 = SQLiteMigration(
         version: 1,
@@ -126,6 +126,17 @@ enum SQLiteSchema {
             );
             CREATE UNIQUE INDEX dead_letters_position ON dead_letters (topic, partition, message_offset);
             CREATE INDEX dead_letters_topic ON dead_letters (topic, id);
+            """
+    )
+
+    static let version3 = SQLiteMigration(
+        version: 3,
+        name: "write probe (readiness after a failed write)",
+        sql: """
+            CREATE TABLE write_probe (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                at INTEGER NOT NULL
+            );
             """
     )
 }

@@ -23,14 +23,8 @@ extension SQLiteWorkflowStore {
             try updateWorkflow(commit)
         }
         for position in commit.ticketPositions {
-            guard state.tickets.indices.contains(position) else {
-                throw InvalidCommitError(
-                    workflowId: state.workflowId,
-                    message: "changed ticket position \(position) is outside the \(state.tickets.count) tickets"
-                )
-            }
             try upsertTicket(
-                state.tickets[position],
+                try commit.ticket(at: position),
                 json: commit.encoded?.tickets[position],
                 position: position,
                 workflowId: state.workflowId
@@ -76,16 +70,9 @@ extension SQLiteWorkflowStore {
     /// The workflow row's columns shared by insert and update: the state is stored without its tickets.
     private func stateColumns(_ commit: WorkflowCommit) throws -> [SQLiteValue] {
         let state = commit.state
-        let text: String
-        if let encoded = commit.encoded?.state {
-            text = encoded
-        } else {
-            var bare = state
-            bare.tickets = []
-            text = try json(bare)
-        }
+        let text = try commit.encoded?.state ?? json(state)
         return [
-            .text(state.status.rawValue), SQLiteValue(state.riskBand?.rawValue), .integer(Int64(state.tickets.count)),
+            .text(state.status.rawValue), SQLiteValue(state.riskBand?.rawValue), .integer(Int64(commit.ticketCount)),
             .integer(state.updatedAt), SQLiteValue(state.completedAt), .text(text),
         ]
     }

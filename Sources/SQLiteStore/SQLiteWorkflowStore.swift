@@ -55,6 +55,16 @@ public actor SQLiteWorkflowStore: WorkflowStore {
         _ = try connection.scalarInt64("SELECT 1")
     }
 
+    /// Rewrites the one row of `write_probe` in a transaction of its own.
+    public func probeWrite() throws {
+        try connection.transaction(.immediate) {
+            try connection.run(
+                "INSERT OR REPLACE INTO write_probe (id, at) VALUES (1, ?)",
+                [.integer(Int64(Date().timeIntervalSince1970 * 1000))]
+            )
+        }
+    }
+
     /// Closes the connection; later calls throw. Also done when the store is released.
     public func close() {
         connection.close()

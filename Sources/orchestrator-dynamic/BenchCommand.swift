@@ -5,6 +5,6 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Run a benchmark and print its figures (table and JSON).",
-        subcommands: [CoreBenchCommand.self, EngineBenchCommand.self]
+        subcommands: [CoreBenchCommand.self, EngineBenchCommand.self, IsolationBenchCommand.self]
     )
 }

@@ -194,11 +194,25 @@ import Testing
             try await store.commit([commit])
             let original = flow.state.tickets
 
-            var next = try flow.lease("fetch", at: startTime + 10)
-            #expect(next.changedTickets == [0])
-            // Tamper with a ticket that the commit does not list: the store must not write it.
-            next.state.tickets[2].score = 99
-            next.state.tickets[2].ticket.errorMessage = "not persisted"
+            let leased = try flow.lease("fetch", at: startTime + 10)
+            #expect(leased.changedTickets == [0])
+            // Tamper with a ticket that the commit does not list: the commit must not carry it, and
+            // the store must not write it.
+            var tampered = flow.state
+            tampered.tickets[2].score = 99
+            tampered.tickets[2].ticket.errorMessage = "not persisted"
+            let next = WorkflowCommit(
+                state: tampered,
+                expectedVersion: leased.expectedVersion,
+                changedTickets: leased.changedTickets,
+                event: leased.event,
+                timers: leased.timers,
+                outbox: leased.outbox,
+                incidents: leased.incidents
+            )
+            #expect(next.state.tickets.isEmpty)
+            #expect(next.ticketPositions == [0])
+            #expect(throws: InvalidCommitError.self) { try next.ticket(at: 2) }
             try await store.commit([next])
 
             let stored = try #require(try await store.workflow("wf-1"))

@@ -89,3 +89,31 @@ public struct ValidationReport: Sendable, Equatable, Codable {
         try c.encode(validatedAt, forKey: .validatedAt)
     }
 }
+
+extension ValidationReport {
+    /// Most entries of each list a workflow's state keeps (``bounded(_:)``).
+    public static let keptInState = 50
+
+    /// The report with at most `limit` problems, warnings and cycles each, and a last warning that
+    /// counts what was left out. A workflow's state keeps this form, so that a plan of 100 000
+    /// tasks with a warning each does not make every transition rewrite 100 000 warnings; the
+    /// complete report is kept once, as the workflow's audit record.
+    public func bounded(_ limit: Int = ValidationReport.keptInState) -> ValidationReport {
+        guard problems.count > limit || warnings.count > limit || cycles.count > limit else { return self }
+        var kept = ValidationReport(
+            problems: Array(problems.prefix(limit)),
+            warnings: Array(warnings.prefix(limit)),
+            cycles: Array(cycles.prefix(limit)),
+            validatedAt: validatedAt
+        )
+        let omitted = [
+            (problems.count - kept.problems.count, "problem(s)"),
+            (warnings.count - kept.warnings.count, "warning(s)"),
+            (cycles.count - kept.cycles.count, "cycle(s)"),
+        ].filter { $0.0 > 0 }.map { "\($0.0) more \($0.1)" }
+        kept.warnings.append(
+            "\(omitted.joined(separator: ", ")) not shown here: the complete report is the workflow's audit record"
+        )
+        return kept
+    }
+}

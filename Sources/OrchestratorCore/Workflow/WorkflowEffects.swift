@@ -94,6 +94,9 @@ public struct TransitionEffects: Sendable {
     public var withdrawn: [String] = []
     /// Whether the workflow reached a terminal status in this transition.
     public var finished: Bool = false
+    /// The complete C1 report of a validation in this transition, to audit (the state keeps it
+    /// bounded: ``ValidationReport/bounded(_:)``).
+    public var audit: ValidationReport?
 
     public init() {}
 }

@@ -2,7 +2,8 @@ extension Run {
     /// C5 when every ticket is terminal.
     mutating func finishIfDone(_ state: inout WorkflowState) {
         guard state.status == .RUNNING || state.status == .COMPENSATING else { return }
-        guard state.tickets.allSatisfy({ $0.phase.isTerminal }) else { return }
+        // The index counts the open tickets: no scan of the whole list on every transition.
+        guard index.open == 0 else { return }
         let originals = state.tickets.filter { !$0.isCompensation }
         let allDone = originals.allSatisfy { $0.phase == .COMPLETED && $0.compensation == .none }
         let anyKept = originals.contains { $0.phase == .COMPLETED && $0.compensation != .done }

@@ -31,9 +31,10 @@ extension Run {
 
     /// C1 failed: the workflow ends FAILED with the audited report.
     mutating func rejectInvalid(_ report: ValidationReport, _ state: inout WorkflowState) {
-        state.validation = report
+        state.validation = report.bounded()
+        effects.audit = report
         var failed = step(.STEP_FAILED, "C1", state)
-        failed.error = report.problems.map(\.description).joined(separator: "; ")
+        failed.error = report.bounded().problems.map(\.description).joined(separator: "; ")
         failed.errorType = "validation_failed"
         emit(failed)
         state.reason = "validation failed: \(report.problems.count) problem(s)"
@@ -58,7 +59,8 @@ extension Run {
             submission = .decision(stand)
         }
         var prepared = PlanPreparation(policies: policies).prepare(submission, now: at)
-        state.validation = prepared.report
+        state.validation = prepared.report.bounded()
+        effects.audit = prepared.report
         state.riskBand = plan.riskBand
         if state.correlationId == nil { state.correlationId = plan.correlationId }
         if state.traceId == nil { state.traceId = plan.traceId }
@@ -220,6 +222,7 @@ extension Run {
         if record.phase == .READY { effects.withdrawn.append(record.ticketId) }
         let duration = result.actualDurationMs ?? record.attemptStartedAt.map { max(1, at - $0) } ?? 1
         if record.ticket.startedAt == nil { record.ticket.startedAt = at - max(1, duration) }
+        if !record.phase.isTerminal { index.open -= 1 }
         record.phase = .COMPLETED
         record.ticket.status = .COMPLETED
         record.ticket.completedAt = max(at, (record.ticket.startedAt ?? at) + 1)
@@ -417,6 +420,7 @@ extension Run {
         if record.phase == .LEASED { cancelTimers(record, state, [.leaseExpiry]) }
         if record.phase == .RETRY_WAIT { cancelTimers(record, state, [.retry]) }
         cancelTimers(record, state, [.slaDeadline])
+        if !record.phase.isTerminal && phase.isTerminal { index.open -= 1 }
         record.phase = phase
         record.ticket.status = .FAILED
         record.ticket.errorMessage = error

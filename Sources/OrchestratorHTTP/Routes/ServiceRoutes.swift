@@ -53,6 +53,12 @@ struct ServiceRoutes<Context: RequestContext> {
             states["database"] = "error: \(error)"
             problems.append("the database does not answer (\(error))")
         }
+        if let problem = engine.writeProblem {
+            states["store_writes"] = "error: \(problem)"
+            problems.append("the store refuses writes (\(problem))")
+        } else {
+            states["store_writes"] = "ok"
+        }
         if engine.isRunning {
             states["engine"] = "running"
         } else {

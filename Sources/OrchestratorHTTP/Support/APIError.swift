@@ -5,8 +5,8 @@ import OrchestratorCore
 /// An error answered as `{"error":{"code","message","field"?,"refusal"?}}` with its HTTP status.
 ///
 /// Every 4xx and 5xx response of the API has this body. Codes: `invalid_json`, `invalid_field`,
-/// `invalid_query`, `invalid_body`, `payload_too_large`, `not_found`, `conflict`, `unavailable`,
-/// `internal`.
+/// `invalid_query`, `invalid_body`, `incomplete_body`, `payload_too_large`, `not_found`, `conflict`,
+/// `unavailable`, `internal`.
 public struct APIError: HTTPResponseError, Sendable, Equatable {
     public var status: HTTPResponse.Status
     public var code: String
@@ -75,6 +75,15 @@ extension APIError {
     /// 404.
     static func notFound(_ message: String) -> APIError {
         APIError(.notFound, code: "not_found", message: message)
+    }
+
+    /// 400: the connection ended (or the framing broke) before the whole body arrived.
+    static func incompleteBody(_ cause: any Error) -> APIError {
+        APIError(
+            .badRequest,
+            code: "incomplete_body",
+            message: "the request body ended before it was complete (\(cause))"
+        )
     }
 
     /// 413.

@@ -11,6 +11,10 @@ enum BodyReader {
             return Array(buffer.readableBytesView)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw APIError.tooLarge(limit: limit)
+        } catch {
+            // The client went away (or broke the framing) before the body was complete: nobody
+            // reads the answer, and it is no failure of the server's.
+            throw APIError.incompleteBody(error)
         }
     }
 

@@ -13,7 +13,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let apiError = APIError.from(error)
-            if apiError.status.code >= 500 {
+            if apiError.code == "incomplete_body" {
+                context.logger.debug(
+                    "request body incomplete",
+                    metadata: ["path": "\(request.uri.path)", "error": "\(apiError.message)"]
+                )
+            } else if apiError.status.code >= 500 {
                 context.logger.error(
                     "request failed",
                     metadata: [
