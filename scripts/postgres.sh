@@ -19,6 +19,8 @@
 #                          the machine loses the cluster, and a crash of the server (`kill`) can lose
 #                          commits it acknowledged. `on` sets all three on explicitly. Benchmarks and the
 #                          crash-durability test (Tests/Integration/test_postgres_crash.py) use `on`.
+#   ORCHESTRATOR_PG_OPTIONS extra server options appended to the command line (e.g. "-c wal_writer_delay=10000"),
+#                          recorded with the others so that `restart` keeps them
 #
 # As root (CI), initdb and the server run as the `postgres` user through runuser (initdb refuses
 # root); as another user, they run as that user. The cluster directory is recorded in
@@ -66,7 +68,7 @@ start() {
   echo "$dir" >"$STATE"
   as_owner "$BIN/initdb" -D "$dir/data" -A trust -U postgres --no-sync >"$dir/initdb.log" 2>&1 ||
     die "initdb failed: $(tail -5 "$dir/initdb.log")"
-  local options="-p $PORT -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 ${durability[*]}"
+  local options="-p $PORT -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 ${durability[*]} ${ORCHESTRATOR_PG_OPTIONS:-}"
   echo "$options" >"$dir/options"
   as_owner "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "$options" -w -t 60 start >/dev/null ||
     die "the server did not start: $(tail -20 "$dir/server.log")"
