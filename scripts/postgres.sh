@@ -5,14 +5,22 @@
 #   bash scripts/postgres.sh url     # print the URL to use (ORCHESTRATOR_TEST_POSTGRES_URL)
 #   bash scripts/postgres.sh restart # fast restart of the recorded cluster (same options, same URL):
 #                                    # every open connection is dropped (used by the replica test)
+#   bash scripts/postgres.sh kill    # SIGKILL the server (postmaster and all its processes) at once, as a
+#                                    # crash would; `restart` then starts it again with crash recovery
 #   bash scripts/postgres.sh stop    # stop the server and remove its directory
 #
 # Environment:
-#   ORCHESTRATOR_PG_PORT   port on 127.0.0.1 (default 55432; not 5432, so no system server is touched)
+#   ORCHESTRATOR_PG_PORT   port on 127.0.0.1 (default: 56000-56999, derived from this checkout's path, so
+#                          that two checkouts on one machine never start, restart or stop each other's
+#                          cluster; not 5432, so no system server is touched)
 #   ORCHESTRATOR_PG_BIN    server binaries (default /usr/lib/postgresql/15/bin)
 #   ORCHESTRATOR_PG_FSYNC  on|off (default off). `off` (also synchronous_commit and full_page_writes
 #                          off) makes tests faster and is for throw-away test clusters ONLY: a crash of
-#                          the machine loses the cluster. Benchmarks use `on` (see docs/BENCHMARKS.md).
+#                          the machine loses the cluster, and a crash of the server (`kill`) can lose
+#                          commits it acknowledged. `on` sets all three on explicitly. Benchmarks and the
+#                          crash-durability test (Tests/Integration/test_postgres_crash.py) use `on`.
+#   ORCHESTRATOR_PG_OPTIONS extra server options appended to the command line (e.g. "-c wal_writer_delay=10000"),
+#                          recorded with the others so that `restart` keeps them
 #
 # As root (CI), initdb and the server run as the `postgres` user through runuser (initdb refuses
 # root); as another user, they run as that user. The cluster directory is recorded in
@@ -20,7 +28,8 @@
 # options are recorded in <cluster directory>/options so that `restart` starts it as `start` did.
 set -euo pipefail
 
-PORT=${ORCHESTRATOR_PG_PORT:-55432}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PORT=${ORCHESTRATOR_PG_PORT:-$((56000 + $(printf '%s' "$ROOT" | cksum | cut -d' ' -f1) % 1000))}
 BIN=${ORCHESTRATOR_PG_BIN:-/usr/lib/postgresql/15/bin}
 FSYNC=${ORCHESTRATOR_PG_FSYNC:-off}
 STATE="${TMPDIR:-/tmp}/orchestrator-pg-$PORT.dir"
@@ -48,7 +57,7 @@ start() {
     die "port $PORT already has a PostgreSQL server; set ORCHESTRATOR_PG_PORT to another port"
   fi
   case "$FSYNC" in
-    on) durability=() ;;
+    on) durability=(-c fsync=on -c synchronous_commit=on -c full_page_writes=on) ;;
     off) durability=(-c fsync=off -c synchronous_commit=off -c full_page_writes=off) ;;
     *) die "ORCHESTRATOR_PG_FSYNC must be on or off, not '$FSYNC'" ;;
   esac
@@ -59,7 +68,7 @@ start() {
   echo "$dir" >"$STATE"
   as_owner "$BIN/initdb" -D "$dir/data" -A trust -U postgres --no-sync >"$dir/initdb.log" 2>&1 ||
     die "initdb failed: $(tail -5 "$dir/initdb.log")"
-  local options="-p $PORT -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 ${durability[*]}"
+  local options="-p $PORT -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 ${durability[*]} ${ORCHESTRATOR_PG_OPTIONS:-}"
   echo "$options" >"$dir/options"
   as_owner "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -o "$options" -w -t 60 start >/dev/null ||
     die "the server did not start: $(tail -20 "$dir/server.log")"
@@ -107,13 +116,38 @@ restart() {
   die "the server is not ready 10 s after the restart: $(tail -20 "$dir/server.log")"
 }
 
+# SIGKILL of the postmaster and of every process it started, all at once (a crash of the server: no
+# shutdown checkpoint, shared memory and WAL buffers lost), then wait until all of them are gone.
+kill_server() {
+  [ -f "$STATE" ] || die "no cluster recorded for port $PORT: run 'start' first"
+  local dir pid children
+  dir=$(cat "$STATE")
+  [ -f "$dir/data/postmaster.pid" ] || die "no postmaster.pid in $dir/data: the server is not running"
+  pid=$(head -n 1 "$dir/data/postmaster.pid")
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || die "the postmaster (pid '$pid') of $dir is not running"
+  children=$(pgrep -P "$pid" || true)
+  # shellcheck disable=SC2086
+  kill -KILL "$pid" $children 2>/dev/null || true
+  for _ in $(seq 1 100); do
+    # shellcheck disable=SC2086
+    if ! kill -0 "$pid" 2>/dev/null && ! ps -o pid= -p "$(echo $children | tr ' ' ',')" >/dev/null 2>&1; then
+      echo "postgres.sh: SIGKILLed PostgreSQL on 127.0.0.1:$PORT (postmaster $pid and $(echo $children | wc -w) processes)" >&2
+      return 0
+    fi
+    sleep 0.1
+  done
+  die "PostgreSQL processes still alive 10 s after SIGKILL (postmaster $pid)"
+}
+
 case "${1:-}" in
   start) start ;;
+  kill) kill_server ;;
   stop) stop ;;
   restart) restart ;;
   url)
     [ -f "$STATE" ] || die "no cluster recorded for port $PORT: run 'start' first"
     echo "$URL"
     ;;
-  *) die "usage: $0 start|stop|restart|url" ;;
+  port) echo "$PORT" ;;
+  *) die "usage: $0 start|stop|restart|kill|url|port" ;;
 esac

@@ -472,16 +472,21 @@ POSTGRES_URL_VARIABLE = "ORCHESTRATOR_TEST_POSTGRES_URL"
 
 
 def psql_path() -> str | None:
-    psql = shutil.which("psql") or "/usr/lib/postgresql/15/bin/psql"
+    """`ORCHESTRATOR_PSQL` if set, else psql on the PATH, else the PostgreSQL 15 client beside the server
+    binaries (Debian's postgresql-15 depends on postgresql-client-15, so it is there wherever the
+    tests can start a cluster). None when not executable."""
+    psql = os.environ.get("ORCHESTRATOR_PSQL") or shutil.which("psql") or "/usr/lib/postgresql/15/bin/psql"
     return psql if os.access(psql, os.X_OK) else None
 
 
-def psql_rows(url_with_schema: str, sql: str, timeout: float = 30) -> list[list[str]] | None:
+def psql_rows(url_with_schema: str, sql: str, timeout: float = 30) -> list[list[str]]:
     """Runs `sql` with psql on the test server (schema-qualified by the caller: the `schema` parameter
-    of the URL is dropped); the rows as lists of text fields (NULL as ''). None without psql."""
+    of the URL is dropped); the rows as lists of text fields (NULL as ''). Without psql this fails
+    (HarnessError): a row check is never skipped silently."""
     psql = psql_path()
     if psql is None:
-        return None
+        raise HarnessError("psql not found (set ORCHESTRATOR_PSQL, put psql on the PATH, or install "
+                           "postgresql-client-15): the PostgreSQL row checks need it")
     parts = urllib.parse.urlsplit(url_with_schema)
     query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query) if k != "schema"]
     url = urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
@@ -490,11 +495,9 @@ def psql_rows(url_with_schema: str, sql: str, timeout: float = 30) -> list[list[
     return [line.split("\t") for line in out.stdout.splitlines()]
 
 
-def psql_scalar(url_with_schema: str, sql: str) -> str | None:
-    """The single value of `sql` (see psql_rows); None without psql."""
+def psql_scalar(url_with_schema: str, sql: str) -> str:
+    """The single value of `sql` (see psql_rows; fails without psql)."""
     rows = psql_rows(url_with_schema, sql)
-    if rows is None:
-        return None
     return "\n".join("\t".join(row) for row in rows).strip()
 
 

@@ -29,7 +29,10 @@ MIN_KILLS = int(os.environ.get("CRASH_KILLS", "20"))
 SEED = int(os.environ.get("CRASH_SEED", "20251125"))
 MIN_DELAY_S, MAX_DELAY_S = (float(x) for x in os.environ.get("CRASH_DELAYS", "0.3,2.5").split(","))
 FAILING_PLANS = {7, 23, 41}  # plans with `fail` tasks that succeed after one retry
-TOTAL_BUDGET_S = 290
+# No wall-clock budget: this is a correctness test, and a slow (busy, 2-core) machine is not a bug.
+# It fails only when nothing moves for STALL_S: no decision accepted during the kill phase, or no
+# workflow becoming terminal afterwards.
+STALL_S = 180
 
 CRASH_CONFIG = {
     "engine": {
@@ -121,9 +124,12 @@ def test_sigkill_the_server_repeatedly(start_server, start_worker, request):
 
     kills = 0
     try:
+        accepted, progressed_at = 0, time.monotonic()
         while kills < MIN_KILLS or submitter.is_alive():
-            assert time.monotonic() - started < TOTAL_BUDGET_S * 0.6, (
-                f"kill phase too long ({kills} kills, {len(submitter.workflow_ids)} submitted)")
+            if len(submitter.workflow_ids) > accepted:
+                accepted, progressed_at = len(submitter.workflow_ids), time.monotonic()
+            assert not submitter.is_alive() or time.monotonic() - progressed_at < STALL_S, (
+                f"no decision accepted for {STALL_S}s ({kills} kills, {accepted} submitted)")
             time.sleep(rnd.uniform(MIN_DELAY_S, MAX_DELAY_S))
             server.kill9()
             kills += 1
@@ -146,8 +152,11 @@ def test_sigkill_the_server_repeatedly(start_server, start_worker, request):
     workflow_ids = sorted(set(submitter.workflow_ids.values()))
     assert len(workflow_ids) == PLANS
     views: dict[str, dict] = {}
-    deadline = started + TOTAL_BUDGET_S - 20
-    while time.monotonic() < deadline:
+    terminal, progressed_at = -1, time.monotonic()
+    while time.monotonic() - progressed_at < STALL_S:
+        now_terminal = sum(v["status"] in TERMINAL_STATUSES for v in views.values())
+        if now_terminal > terminal:
+            terminal, progressed_at = now_terminal, time.monotonic()
         for wid in workflow_ids:
             if wid not in views or views[wid]["status"] not in TERMINAL_STATUSES:
                 view = workflow_or_none(api, wid)
@@ -158,7 +167,8 @@ def test_sigkill_the_server_repeatedly(start_server, start_worker, request):
         time.sleep(1)
     pending = {wid: (v["status"], [(t["task_id"], t["phase"]) for t in v["tickets"] if t["phase"] != "COMPLETED"])
                for wid, v in views.items() if v["status"] not in TERMINAL_STATUSES}
-    assert len(views) == PLANS and not pending, f"not terminal after {time.monotonic() - started:.0f}s: {pending}"
+    assert len(views) == PLANS and not pending, (
+        f"not terminal (no progress for {STALL_S}s, {time.monotonic() - started:.0f}s in all): {pending}")
     print(f"all {PLANS} workflows terminal after {time.monotonic() - started:.0f}s")
 
     # Every workflow completed; every ticket completed exactly once.

@@ -11,8 +11,16 @@ from __future__ import annotations
 
 # The `pg_url` fixture (a fresh schema per test) is in conftest.py.
 
-from harness import Api, PyWorker, completions_by_ticket, expect, psql_scalar, schema_of, tickets_by_task
+import copy
+
+from harness import DEFAULT_CONFIG, Api, PyWorker, completions_by_ticket, expect, psql_scalar, schema_of, tickets_by_task
 import workload
+
+# The lease granted before the kill must still be valid after the restart, which first waits for the
+# killed process's ownership to expire: with the 1.5 s test lease that raced the restart. 60 s is far
+# beyond it; nothing here waits for a lease expiry.
+LONG_LEASE_CONFIG = copy.deepcopy(DEFAULT_CONFIG)
+LONG_LEASE_CONFIG["engine"]["policies"]["execution"]["lease_ttl_ms"] = 60_000
 
 
 def test_dag_completes_on_postgres(start_server, start_worker, pg_url):
@@ -40,13 +48,14 @@ def test_dag_completes_on_postgres(start_server, start_worker, pg_url):
     by_plan = expect(api.get(f"/api/v1/tickets/by-plan/{plan['plan_id']}", params={"limit": 100}), 200)
     assert len(by_plan["tickets"]) == 40
 
-    # The rows are in PostgreSQL, in the test's schema.
+    # The rows are in PostgreSQL, in the test's schema (read with psql: without it the test fails,
+    # it never skips these checks).
     schema = schema_of(pg_url)
     status = psql_scalar(pg_url, f"SELECT status FROM {schema}.workflows WHERE workflow_id = '{workflow_id}'")
-    if status is not None:
-        assert status == "COMPLETED"
-        assert psql_scalar(pg_url, f"SELECT count(*) FROM {schema}.tickets") == "40"
-        assert psql_scalar(pg_url, f"SELECT max(version) FROM {schema}.schema_migrations") is not None
+    assert status == "COMPLETED", status
+    assert psql_scalar(pg_url, f"SELECT count(*) FROM {schema}.tickets") == "40"
+    assert psql_scalar(pg_url, f"SELECT count(*) FROM {schema}.workflows") == "1"
+    assert int(psql_scalar(pg_url, f"SELECT max(version) FROM {schema}.schema_migrations")) >= 1
 
 
 def test_server_killed_and_restarted_on_postgres_carries_on(start_server, pg_url, tmp_path):
@@ -54,7 +63,7 @@ def test_server_killed_and_restarted_on_postgres_carries_on(start_server, pg_url
     # expired (1 s here), then takes its workflows back.
     args = ["--database-url", pg_url, "--replica-id", "pg-durable"]
     ttl = {"ORCHESTRATOR_OWNERSHIP_TTL_MS": "1000"}
-    server = start_server(extra_args=args, data_dir=tmp_path / "first", env=ttl)
+    server = start_server(LONG_LEASE_CONFIG, extra_args=args, data_dir=tmp_path / "first", env=ttl)
     api = Api(server.url)
     plan = workload.chain_plan("pg-durable-1", 3)
     decision = workload.decision(plan)
@@ -69,7 +78,8 @@ def test_server_killed_and_restarted_on_postgres_carries_on(start_server, pg_url
     server.kill9()
 
     # Another process on another data directory, same database: everything confirmed is there.
-    restarted = start_server(extra_args=args, data_dir=tmp_path / "second", port=server.port, env=ttl)
+    restarted = start_server(LONG_LEASE_CONFIG, extra_args=args, data_dir=tmp_path / "second", port=server.port,
+                             env=ttl)
     api = Api(restarted.url)
     again = expect(api.submit_decision(decision), 200)
     assert again["created"] is False and again["workflow_id"] == workflow_id

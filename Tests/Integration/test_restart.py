@@ -1,12 +1,20 @@
 """Deterministic SIGKILL cases (the random ones are in test_crash.py): whatever the API confirmed
 before the kill is there after the restart, and leases survive it."""
 
-from harness import Api, PyWorker, completions_by_ticket, expect, expect_error, tickets_by_task, wait_outbox
+import copy
+
+from harness import DEFAULT_CONFIG, Api, PyWorker, completions_by_ticket, expect, expect_error, tickets_by_task, wait_outbox
 import workload
+
+# A lease must outlive a kill and a restart: the test's 1.5 s lease (DEFAULT_CONFIG) expired whenever
+# a restart on a busy machine took longer than that, and the ticket was re-leased under a new token.
+# 60 s is far beyond any restart; nothing in this test waits for an expiry.
+LONG_LEASE_CONFIG = copy.deepcopy(DEFAULT_CONFIG)
+LONG_LEASE_CONFIG["engine"]["policies"]["execution"]["lease_ttl_ms"] = 60_000
 
 
 def test_confirmed_intake_completion_and_lease_survive_sigkill(start_server):
-    server = start_server()
+    server = start_server(LONG_LEASE_CONFIG)
     api = Api(server.url)
     plan = workload.chain_plan("durable-1", 3)
     decision = workload.decision(plan)

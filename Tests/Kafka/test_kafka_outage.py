@@ -14,6 +14,10 @@ from test_kafka_flow import TERMINAL
 
 WORKFLOWS_BEFORE = 10
 WORKFLOWS_DURING = 10
+# One workflow submitted during the outage whose TEST ticket the peer fails on every attempt: it ends
+# FAILED with a WORKER_FAILURE incident, so the incidents checked after the outage are real data (every
+# other workflow completes and raises none, so without it the incident check compared [] with []).
+FAILING_SUFFIX = f"{200:012d}"
 
 
 def outbox_count(server) -> int:
@@ -21,15 +25,19 @@ def outbox_count(server) -> int:
         return db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
 
 
-def answer_new(peer, answered):
-    """Publishes COMPLETED for each (ticket, attempt) not answered yet; returns how many."""
+def answer_new(peer, answered, failing_plan_id=None):
+    """Publishes a result for each (ticket, attempt) not answered yet: FAILED for the TEST ticket of
+    `failing_plan_id`, COMPLETED for every other one; returns how many."""
     count = 0
     for entry in peer.received["execution.tickets"]:
         ticket = entry["value"]
         attempt = (ticket["ticket_id"], ticket["retry_count"])
         if attempt not in answered:
             answered.add(attempt)
-            peer.publish_result(ticket, "COMPLETED")
+            if ticket["plan_id"] == failing_plan_id and ticket["task_type"] == "TEST":
+                peer.publish_result(ticket, "FAILED", "injected failure")
+            else:
+                peer.publish_result(ticket, "COMPLETED")
             count += 1
     return count
 
@@ -69,10 +77,14 @@ def test_broker_outage_loses_nothing_and_every_workflow_finishes(stack):
 
     # During the outage: ten more decisions over HTTP. The service stays up; the outbox grows;
     # /ready says why.
+    failing_plan_id = failing_workflow = None
     for i in range(WORKFLOWS_DURING):
         decision, plan = variant(f"{200 + i:012d}", embed_plan=True, fmt="json")
         assert api.submit_decision(decision).status_code in (200, 201, 202)
         workflows.append("orch-" + plan["plan_id"])
+        if f"{200 + i:012d}" == FAILING_SUFFIX:
+            failing_plan_id, failing_workflow = plan["plan_id"], "orch-" + plan["plan_id"]
+    assert failing_workflow is not None
     assert api.get("/health").status_code == 200
     grew = False
     not_ready = None
@@ -95,11 +107,12 @@ def test_broker_outage_loses_nothing_and_every_workflow_finishes(stack):
     states = {}
     while time.monotonic() < deadline:
         peer.poll(0.5)
-        answer_new(peer, answered)
+        answer_new(peer, answered, failing_plan_id)
         states = {w: api.workflow(w)["status"] for w in workflows}
         if all(s in TERMINAL for s in states.values()):
             break
-    assert all(s == "COMPLETED" for s in states.values()), states
+    expected_states = {w: "FAILED" if w == failing_workflow else "COMPLETED" for w in workflows}
+    assert states == expected_states, {w: s for w, s in states.items() if s != expected_states[w]}
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         peer.poll(0.5)
@@ -119,10 +132,13 @@ def test_broker_outage_loses_nothing_and_every_workflow_finishes(stack):
             sequences.setdefault(int(entry["headers"]["outbox-sequence"]), (topic, entry))
     tickets = {(e["value"]["ticket_id"], e["value"]["retry_count"]) for t, e in sequences.values()
                if t == "execution.tickets"}
+    # Every attempt of every released ticket: a retried ticket is published once per attempt
+    # (retry_count 0..final); a skipped one (after the failing workflow's TEST) is never released.
     expected_tickets = set()
     for workflow in workflows:
         for ticket in api.workflow(workflow)["tickets"]:
-            expected_tickets.add((ticket["ticket_id"], ticket["retry_count"]))
+            if ticket["phase"] != "SKIPPED":
+                expected_tickets.update((ticket["ticket_id"], k) for k in range(ticket["retry_count"] + 1))
     assert tickets == expected_tickets, (len(tickets), len(expected_tickets))
     frames = [e["value"] for t, e in sequences.values() if t == "telemetry.orchestration"]
     assert sorted(f["workflow_id"] for f in frames) == sorted(workflows)
@@ -131,6 +147,10 @@ def test_broker_outage_loses_nothing_and_every_workflow_finishes(stack):
     assert finished == set(workflows)
     incidents = [e for t, e in sequences.values() if t == "orchestration.incidents"]
     api_incidents = api.get("/api/v1/incidents", params={"limit": 1000}).json()["incidents"]
+    # Real data on both sides: the failing workflow's WORKER_FAILURE was recorded and published.
+    worker_failures = [i for i in api_incidents if i["incident_type"] == "WORKER_FAILURE"]
+    assert [i["workflow_id"] for i in worker_failures] == [failing_workflow], api_incidents
+    assert api_incidents, "no incident recorded: the comparison below would be vacuous"
     assert sorted(e["value"]["incident_id"] for e in incidents) == sorted(i["incident_id"] for i in api_incidents)
     print(f"outage: {held} messages held in the outbox at the peak check; {len(sequences)} distinct messages; "
           f"{sum(len(v) for v in peer.received.values()) - len(sequences)} repeats dropped by outbox-sequence")
