@@ -181,6 +181,9 @@ public final class Engine: Service, Sendable {
                     break
                 case .expired:
                     logger.warning("this replica's heartbeat had expired; checking which workflows it still owns")
+                    // The read may miss workflows committed while it runs: the loop counts those as
+                    // its own from this mark on.
+                    guard queue.enqueue(.beginOwnershipCheck) else { return true }
                     guard queue.enqueue(.verifyOwnership(try await shared.ownedWorkflowIds())) else { return true }
                 case .replaced:
                     logger.critical(
@@ -334,7 +337,7 @@ extension EngineCommand {
         case .report(_, let reply): reply.fail(error)
         case .registerWorker(_, let reply): reply.fail(error)
         case .snapshot(_, let reply): reply.fail(error)
-        case .tick, .adopt, .verifyOwnership, .planSaved, .maintain, .endLongPolls: break
+        case .tick, .adopt, .verifyOwnership, .beginOwnershipCheck, .planSaved, .maintain, .endLongPolls: break
         }
     }
 }

@@ -14,6 +14,9 @@ enum EngineCommand: Sendable {
     case adopt([ClaimedWorkflow])
     /// The workflows the store says this replica owns (after its heartbeat had expired).
     case verifyOwnership(Set<String>)
+    /// Sent before the owned workflows are read for ``verifyOwnership(_:)``: the workflows this
+    /// replica creates from now on are its own whatever that read shows.
+    case beginOwnershipCheck
     /// Another replica saved a plan (`nil`: notifications may have been missed).
     case planSaved(String?)
     /// Periodic housekeeping: workflows to read again after a store outage.

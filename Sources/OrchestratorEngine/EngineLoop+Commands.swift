@@ -26,6 +26,8 @@ extension EngineLoop {
         case .adopt(let claimed):
             for workflow in claimed { adopt(claimed: workflow) }
             metrics.claimed(claimed.count)
+        case .beginOwnershipCheck:
+            createdSinceOwnershipCheck = []
         case .verifyOwnership(let owned):
             verify(owned: owned)
         case .planSaved(let planId):
@@ -239,6 +241,8 @@ extension EngineLoop {
     /// had expired). Workflows whose creation is not yet durable are kept.
     func verify(owned: Set<String>) {
         let pending = batch.newWorkflowIds.union(inFlight?.batch.newWorkflowIds ?? [])
+            .union(createdSinceOwnershipCheck ?? [])
+        createdSinceOwnershipCheck = nil
         let lost = cache.keys.filter { !owned.contains($0) && !pending.contains($0) }
         for workflowId in lost { evict(workflowId) }
         if !lost.isEmpty {

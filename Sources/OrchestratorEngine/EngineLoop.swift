@@ -106,6 +106,10 @@ final class EngineLoop {
         func set() { flag.withLock { $0 = true } }
     }
 
+    /// Workflows this replica created since an ownership check began (`nil`: none running). The
+    /// owned ids are read outside the loop; one created meanwhile may be missing from them.
+    var createdSinceOwnershipCheck: Set<String>?
+
     /// The command queue, to wake the loop when a commit finishes.
     var queue: CommandQueue?
 
@@ -170,6 +174,7 @@ final class EngineLoop {
         let stored = claimed.workflow
         let id = stored.state.workflowId
         pendingReload.remove(id)
+        createdSinceOwnershipCheck?.insert(id)
         if let entry = cache[id] { return entry }
         let entry = Cached(state: stored.state, index: WorkflowIndex(stored.state), version: stored.version)
         guard !stored.state.status.isTerminal else { return entry }
@@ -384,6 +389,7 @@ final class EngineLoop {
             return
         }
         if !committed.commits.isEmpty { writeHealth.succeeded() }
+        if createdSinceOwnershipCheck != nil { createdSinceOwnershipCheck!.formUnion(committed.newWorkflowIds) }
         for (workflowId, effects) in committed.effects { applyCommitted(workflowId, effects) }
         for reply in committed.replies { reply.succeed() }
         if committed.commits.contains(where: { !$0.outbox.isEmpty }) { outboxSignal.yield() }

@@ -52,7 +52,10 @@ struct EngineMetrics: Sendable {
             // One counter look-up per kind of ticket, not per ticket.
             var generated: [TicketKind: Int] = [:]
             for record in state.tickets {
-                generated[TicketKind(type: record.ticket.taskType.rawValue, priority: record.ticket.priority.rawValue), default: 0] += 1
+                generated[
+                    TicketKind(type: record.ticket.taskType.rawValue, priority: record.ticket.priority.rawValue),
+                    default: 0
+                ] += 1
             }
             for (kind, count) in generated {
                 Counter(

@@ -78,7 +78,12 @@ struct IsolationBenchCommand: AsyncParsableCommand {
         configuration.engine.policies.validation.maxTasks = max(stormTasks, 1)
         let estimate = stormDeadlineMs > 0 ? stormDeadlineMs : 1000
         let tasks = (0..<stormTasks).map {
-            PlanTask(taskId: "t\($0)", taskType: "noop", estimatedDurationMs: estimate, requiredCapabilities: ["nobody"])
+            PlanTask(
+                taskId: "t\($0)",
+                taskType: "noop",
+                estimatedDurationMs: estimate,
+                requiredCapabilities: ["nobody"]
+            )
         }
         let expected = stormTasks
         return try await measure("S storm", configuration: configuration, workers: 0, tasks: tasks) { progress in
@@ -239,8 +244,18 @@ struct IsolationFigures: Codable {
             format:
                 "%@: %d tasks accepted in %.2f s, worked %.1f s (%@, %d incidents); unrelated submission p50 %.1f ms, "
                 + "p99 %.1f ms, max %.1f ms over %d; peak RSS %.0f MiB sampled, %.0f MiB process",
-            name, tasks, acceptSeconds, workedSeconds, finalStatus, incidents, probeP50Ms, probeP99Ms, probeMaxMs,
-            probes, peakRSSMiB, processPeakRSSMiB
+            name,
+            tasks,
+            acceptSeconds,
+            workedSeconds,
+            finalStatus,
+            incidents,
+            probeP50Ms,
+            probeP99Ms,
+            probeMaxMs,
+            probes,
+            peakRSSMiB,
+            processPeakRSSMiB
         )
     }
 }

@@ -2,26 +2,18 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import OrchestratorCore
+import OrchestratorEngine
+import OrchestratorHTTP
 import Testing
 
 @Suite struct OpenAPIDocumentTests {
-    /// Every route the router serves, as the document spells it.
-    static let routes: [(method: String, path: String)] = [
-        ("get", "/health"), ("get", "/ready"), ("get", "/metrics"), ("get", "/openapi.yaml"),
-        ("post", "/api/v1/decisions"), ("post", "/api/v1/plans"),
-        ("get", "/api/v1/workflows"), ("post", "/api/v1/workflows/start"),
-        ("get", "/api/v1/workflows/{workflow_id}"), ("post", "/api/v1/workflows/{workflow_id}/query"),
-        ("get", "/api/v1/workflows/{workflow_id}/history"), ("get", "/api/v1/workflows/{workflow_id}/result"),
-        ("get", "/api/v1/workflows/{workflow_id}/audit"), ("post", "/api/v1/workflows/{workflow_id}/approve"),
-        ("post", "/api/v1/workflows/{workflow_id}/reject"), ("post", "/api/v1/workflows/{workflow_id}/cancel"),
-        ("get", "/api/v1/tickets/{ticket_id}"), ("get", "/api/v1/tickets/by-plan/{plan_id}"),
-        ("post", "/api/v1/tickets/{ticket_id}/heartbeat"), ("post", "/api/v1/tickets/{ticket_id}/complete"),
-        ("post", "/api/v1/tickets/{ticket_id}/fail"),
-        ("get", "/api/v1/workers"), ("post", "/api/v1/workers/register"), ("post", "/api/v1/workers/{worker_id}/poll"),
-        ("get", "/api/v1/incidents"), ("get", "/api/v1/dead-letters"), ("get", "/api/v1/replicas"),
-        ("get", "/api/v1/flow-c/status"),
-        ("get", "/api/v1/events"),
-    ]
+    /// Every operation the production router serves (`buildRouter`), as the document spells it:
+    /// `get /api/v1/workflows/{workflow_id}`. A route added without documentation, or documentation
+    /// of a route that is gone, fails the test.
+    static func routedOperations(_ engine: Engine) -> Set<String> {
+        let router = buildRouter(engine: engine, options: HTTPOptions(), metrics: nil)
+        return Set(router.routes.map { "\($0.method.rawValue.lowercased()) \($0.path.description)" })
+    }
 
     @Test func theServedDocumentDescribesEveryRouteAndNothingElse() async throws {
         try await TestServer.with { server in
@@ -31,8 +23,10 @@ import Testing
                 #expect(response.headers[.contentType]?.hasPrefix("application/yaml") == true)
                 let document = OutlinedYAML(response.text)
                 #expect(document.text.hasPrefix("openapi: 3.1"))
-                let expected = Set(Self.routes.map { "\($0.method) \($0.path)" })
-                #expect(document.operations == expected)
+                let routed = Self.routedOperations(server.engine)
+                #expect(routed.count > 20)
+                #expect(document.operations.subtracting(routed) == [], "documented but not routed")
+                #expect(routed.subtracting(document.operations) == [], "routed but not documented")
             }
         }
     }
@@ -81,7 +75,10 @@ import Testing
     @Test func everyDocumentedOperationIsRouted() async throws {
         try await TestServer.with { server in
             try await server.application.test(.router) { client in
-                for route in Self.routes where route.path != "/api/v1/events" {
+                let document = OutlinedYAML(try await client.send(.get, "/openapi.yaml").text)
+                let operations = document.operations.map { $0.split(separator: " ").map(String.init) }
+                #expect(operations.count > 20)
+                for route in operations.map({ (method: $0[0], path: $0[1]) }) where route.path != "/api/v1/events" {
                     let uri = route.path.replacingOccurrences(of: "{workflow_id}", with: "orch-x")
                         .replacingOccurrences(of: "{ticket_id}", with: "t-x")
                         .replacingOccurrences(of: "{plan_id}", with: "p-x")

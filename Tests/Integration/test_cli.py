@@ -247,11 +247,8 @@ def test_submit_wait_and_status_against_a_server_with_a_worker(binary, start_ser
     assert result.returncode == 2, describe(result)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "open bug: `submit --wait` of a PLAN returns at once with exit 0. The server answers a plan with "
-    "{plan_id, workflow: {workflow_id, …}}, and SubmitResponse (Sources/OrchestratorWorker/SubmitResponse.swift) "
-    "decodes the outcome from the top level only, so SubmitCommand has no workflow id to wait for. Strict: "
-    "this test passes, and the xfail must be removed, once that is fixed."))
+# A plan is answered {plan_id, workflow: {workflow_id, …}}: `--wait` must follow that workflow (it once
+# read the outcome from the top level only and returned at once with exit 0).
 def test_submit_wait_of_a_plan_waits_for_its_workflow(binary, start_server, start_worker, tmp_path):
     server = start_server()
     start_worker(server.url, concurrency=2, worker_id="cli-plan-worker")

@@ -34,7 +34,9 @@ import Testing
         await producer.close(flushTimeout: .seconds(5))
     }
 
-    @Test func aBrokerThatIsDownFailsDeliveryWithinTheMessageTimeout() async throws {
+    // The result must be a timeout failure; the time limit only catches a send that never returns.
+    @Test(.timeLimit(.minutes(1)))
+    func aBrokerThatIsDownFailsDeliveryWithinTheMessageTimeout() async throws {
         let cluster = try KafkaMockCluster()
         let topic = uniqueTopic("down")
         try cluster.createTopic(topic, partitions: 1)
@@ -42,9 +44,7 @@ import Testing
         let producer = try KafkaProducer(
             configuration: mockConfiguration(cluster, ["message.timeout.ms": "1500"])
         )
-        let started = ContinuousClock.now
         let result = await producer.send([KafkaOutgoingMessage(topic: topic, key: nil, value: text("lost"))])[0]
-        #expect(ContinuousClock.now - started < .seconds(15))
         guard case .failure(let error) = result else {
             Issue.record("delivery to a broker that is down succeeded")
             return

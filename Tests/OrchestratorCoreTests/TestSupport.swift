@@ -114,98 +114,29 @@ func tickets(
     return TicketGenerator(policy: policy).generate(plan: plan, graph: outcome.graph, order: order, context: context)
 }
 
-/// SplitMix64, exactly as BENCH-WORKLOAD.md specifies it.
-struct SplitMix64 {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func below(_ n: Int) -> Int {
-        Int(next() % UInt64(n))
-    }
-}
-
-/// The benchmark's plan generator (BENCH-WORKLOAD.md): per task a risk band and parent indices.
+/// The benchmark's plans, from the production generator (`BenchWorkload`, which `bench` uses):
+/// the tests check its figures and use its plans, never a copy of it.
 struct BenchPlan {
-    enum Shape: String, CaseIterable, Sendable {
-        case random, chain, wide
-    }
-
-    static let bands: [RiskBand] = [.low, .medium, .high, .critical]
+    typealias Shape = BenchWorkload.Shape
 
     let shape: Shape
     let seed: UInt64
-    let risks: [RiskBand]
-    /// Parent indices of each task, ascending.
-    let dependencies: [[Int]]
+    let generated: BenchWorkload.Generated
 
     init(shape: Shape, count: Int, seed: UInt64) {
-        var rng = SplitMix64(seed: seed)
-        var risks: [RiskBand] = []
-        var dependencies: [[Int]] = []
-        risks.reserveCapacity(count)
-        dependencies.reserveCapacity(count)
-        for i in 0..<count {
-            risks.append(Self.bands[rng.below(4)])
-            guard i > 0 else {
-                dependencies.append([])
-                continue
-            }
-            switch shape {
-            case .random:
-                let k = rng.below(min(i, 3) + 1)
-                var parents: [Int] = []
-                while parents.count < k {
-                    let j = rng.below(i)
-                    if !parents.contains(j) { parents.append(j) }
-                }
-                dependencies.append(parents.sorted())
-            case .chain:
-                dependencies.append([i - 1])
-            case .wide:
-                dependencies.append([0])
-            }
-        }
         self.shape = shape
         self.seed = seed
-        self.risks = risks
-        self.dependencies = dependencies
+        generated = BenchWorkload.generate(shape: shape, tasks: count, seed: seed)
     }
 
+    var risks: [RiskBand] { generated.risks }
+    /// Parent indices of each task, ascending.
+    var dependencies: [[Int]] { generated.dependencies }
     var count: Int { dependencies.count }
-
-    var dependencyCount: Int { dependencies.reduce(0) { $0 + $1.count } }
-
+    var dependencyCount: Int { generated.dependencyCount }
     /// The number of tasks on the longest dependency chain.
-    var longestChain: Int {
-        var depth = [Int](repeating: 0, count: count)
-        for i in 0..<count {
-            depth[i] = 1 + (dependencies[i].map { depth[$0] }.max() ?? 0)
-        }
-        return depth.max() ?? 0
-    }
-
-    /// FNV-1a 64 over `i:risk:d1,d2,…;` for every task, as 16 hex digits.
-    var fingerprint: String {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for i in 0..<count {
-            let text = "\(i):\(risks[i].rawValue):\(dependencies[i].map(String.init).joined(separator: ","));"
-            for byte in text.utf8 {
-                hash ^= UInt64(byte)
-                hash &*= 0x0000_0100_0000_01B3
-            }
-        }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
-    }
+    var longestChain: Int { generated.longestChain }
+    var fingerprint: String { generated.fingerprint }
 
     static func taskId(_ i: Int) -> String { "task-\(i)" }
 

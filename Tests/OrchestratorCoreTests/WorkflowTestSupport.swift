@@ -241,16 +241,18 @@ struct WorkflowHarness {
         sourceLocation: SourceLocation = #_sourceLocation
     ) -> TransitionRefusal? {
         let before = state
-        let recorded = history.count
-        var scratch = index
+        let indexBefore = index
         do {
-            _ = try machine.apply(TimedEvent(at: clock.now, event: event), to: &state, index: &scratch)
+            // Applied to the harness's own state and index, as the engine applies it to its cached
+            // entry: a refusal must leave both exactly as they were.
+            _ = try machine.apply(TimedEvent(at: clock.now, event: event), to: &state, index: &index)
             Issue.record("\(event.name) was applied; a refusal was expected", sourceLocation: sourceLocation)
             state = before
+            index = indexBefore
             return nil
         } catch {
             #expect(state == before, "a refused event changed the state", sourceLocation: sourceLocation)
-            #expect(history.count == recorded, sourceLocation: sourceLocation)
+            #expect(index == indexBefore, "a refused event changed the index", sourceLocation: sourceLocation)
             return error
         }
     }

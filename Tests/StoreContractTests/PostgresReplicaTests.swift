@@ -9,6 +9,11 @@ import Testing
 /// Several replicas on one database (``SharedWorkflowStore``): each store instance here is one
 /// replica, with its own pool and replica id, on one fresh schema.
 @Suite struct PostgresReplicaTests {
+    /// Long enough that a replica which renewed its heartbeat right before a step stays alive
+    /// through it on a loaded machine; the expiry of a replica that stopped is awaited as a
+    /// condition (``waitUntilExpired(_:seenBy:)``).
+    static let shortTtlMs: Int64 = 2000
+
     @Test func aWorkflowIsCommittedOnlyByItsOwner() async throws {
         try await withReplicas(["a", "b"]) { replicas in
             let (a, b) = (replicas[0], replicas[1])
@@ -29,15 +34,16 @@ import Testing
     }
 
     @Test func theWorkflowsOfADeadReplicaAreTakenOverWithTheirTimers() async throws {
-        try await withReplicas(["a", "b"], ttlMs: 400) { replicas in
+        try await withReplicas(["a", "b"], ttlMs: Self.shortTtlMs) { replicas in
             let (a, b) = (replicas[0], replicas[1])
             var (flow, accepted) = try Flow.started("wf-1", plan: "plan-1")
             try await a.commit([accepted])
             let leased = try flow.lease("fetch", at: startTime + 10)
             try await a.commit([leased])
             #expect(!leased.timers.isEmpty)
-            // a stops heartbeating (dies); b keeps going.
-            try await Task.sleep(for: .milliseconds(600))
+            // a stops heartbeating (dies); b, silent as long, finds its own heartbeat expired too.
+            try await waitUntilExpired("a", seenBy: b)
+            try await waitUntilExpired("b", seenBy: b)
             #expect(try await b.heartbeat() == .expired)
             let claimed = try await b.claimOrphans(limit: 10)
             #expect(claimed.map(\.workflow.state.workflowId) == ["wf-1"])
@@ -58,11 +64,11 @@ import Testing
     }
 
     @Test func concurrentClaimersTakeDisjointSets() async throws {
-        try await withReplicas(["a", "b", "c"], ttlMs: 400) { replicas in
+        try await withReplicas(["a", "b", "c"], ttlMs: Self.shortTtlMs) { replicas in
             let (a, b, c) = (replicas[0], replicas[1], replicas[2])
             let commits = try (0..<60).map { try Flow.started("wf-\($0)", plan: "plan-\($0)").1 }
             try await a.commit(commits)
-            try await Task.sleep(for: .milliseconds(600))
+            try await waitUntilExpired("a", seenBy: b)
             _ = try await b.heartbeat()
             _ = try await c.heartbeat()
             async let fromB = claimAll(b)
@@ -91,7 +97,7 @@ import Testing
     }
 
     @Test func aReplicaIdIsHeldByOneLiveProcess() async throws {
-        try await withReplicas(["a"], ttlMs: 400) { replicas in
+        try await withReplicas(["a"], ttlMs: Self.shortTtlMs) { replicas in
             let a = replicas[0]
             try await a.commit([try Flow.started("wf-1", plan: "plan-1").1])
             var configuration = a.configuration
@@ -101,7 +107,7 @@ import Testing
             // While a is alive, a second process with its id cannot register.
             await #expect(throws: PostgresStoreError.self) { _ = try await second.heartbeat() }
             // After a's heartbeat expired it can, and it takes a's workflows; a learns it was replaced.
-            try await Task.sleep(for: .milliseconds(600))
+            try await waitUntilExpired("a", seenBy: a)
             #expect(try await second.heartbeat() == .renewed)
             #expect(try await second.claimOrphans(limit: 10).count == 1)
             #expect(try await a.heartbeat() == .replaced)
@@ -159,6 +165,17 @@ private func claimAll(_ store: PostgresWorkflowStore) async throws -> Set<String
 }
 
 /// Runs `body` with one registered store per replica id on one fresh, migrated schema.
+/// Waits (polling, at most 30 s) until `store` no longer sees replica `id` as alive: a condition,
+/// not a fixed sleep, so that a loaded machine cannot make the expiry come "too late".
+private func waitUntilExpired(_ id: String, seenBy store: PostgresWorkflowStore) async throws {
+    let deadline = ContinuousClock.now + .seconds(30)
+    while ContinuousClock.now < deadline {
+        if try await store.replicas().first(where: { $0.replicaId == id })?.alive != true { return }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    Issue.record("replica \(id) still alive after 30 s")
+}
+
 private func withReplicas(
     _ ids: [String],
     ttlMs: Int64 = 10_000,

@@ -5,7 +5,13 @@ import Testing
 
 /// The dispatch index: order, capability groups, lazy removal.
 @Suite struct ReadyQueueTests {
-    func entry(_ id: String, score: Double = 0.5, deadline: EpochMillis = 1000, caps: [String] = [], workflow: String = "w")
+    func entry(
+        _ id: String,
+        score: Double = 0.5,
+        deadline: EpochMillis = 1000,
+        caps: [String] = [],
+        workflow: String = "w"
+    )
         -> ReadyQueue.Entry
     {
         ReadyQueue.Entry(ticketId: id, workflowId: workflow, score: score, deadline: deadline, capabilities: caps)

@@ -2,7 +2,7 @@
 /// tickets are not yet terminal. Rebuilt only when the ticket list grows (compensation tickets are
 /// appended, never removed); between rebuilds the state machine keeps ``open`` current, so that
 /// no transition has to scan the whole ticket list.
-public struct WorkflowIndex: Sendable {
+public struct WorkflowIndex: Sendable, Equatable {
     public private(set) var position: [String: Int] = [:]
     public private(set) var dependents: [[Int]] = []
     /// Tickets whose phase is not terminal.
