@@ -40,6 +40,12 @@ public func buildRouter<Context: RequestContext>(
 ) -> Router<Context> {
     let router = Router(context: Context.self)
     router.add(middleware: ErrorMiddleware<Context>())
+    router.add(
+        middleware: BodyBudgetMiddleware<Context>(
+            budget: BodyBudget(limit: options.maxBufferedBodyBytes),
+            largestBody: max(options.maxBodyBytes, options.maxWorkerBodyBytes)
+        )
+    )
     router.addRoutes(
         ServiceRoutes(engine: engine, version: options.version, metrics: metrics, checks: readiness).collection
     )

@@ -8,21 +8,26 @@ public struct HTTPOptions: Sendable, Equatable {
     public var version: String
     /// Seconds between keep-alive comments on `/api/v1/events` (default 15).
     public var eventKeepAliveSeconds: Int
+    /// Most bytes of request bodies buffered at once over all requests (``BodyBudget``).
+    public var maxBufferedBodyBytes: Int
 
     /// - Parameters:
     ///   - maxBodyBytes: default 16 MiB.
     ///   - maxWorkerBodyBytes: default 1 MiB.
     ///   - version: the version `/health` reports.
     ///   - eventKeepAliveSeconds: default 15.
+    ///   - maxBufferedBodyBytes: default 256 MiB.
     public init(
         maxBodyBytes: Int = 16 << 20,
         maxWorkerBodyBytes: Int = 1 << 20,
         version: String = "0.0.0",
-        eventKeepAliveSeconds: Int = 15
+        eventKeepAliveSeconds: Int = 15,
+        maxBufferedBodyBytes: Int = 256 << 20
     ) {
         self.maxBodyBytes = maxBodyBytes
         self.maxWorkerBodyBytes = maxWorkerBodyBytes
         self.version = version
         self.eventKeepAliveSeconds = eventKeepAliveSeconds
+        self.maxBufferedBodyBytes = maxBufferedBodyBytes
     }
 }

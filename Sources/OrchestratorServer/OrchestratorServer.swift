@@ -60,7 +60,8 @@ public struct OrchestratorServer: Sendable {
             let options = HTTPOptions(
                 maxBodyBytes: configuration.http.maxBodyBytes,
                 maxWorkerBodyBytes: configuration.http.maxWorkerBodyBytes,
-                version: ServerVersion.current
+                version: ServerVersion.current,
+                maxBufferedBodyBytes: configuration.http.maxBufferedBodyBytes
             )
             let router = buildRouter(engine: engine, options: options, metrics: registry, readiness: readiness)
             services.append(

@@ -26,6 +26,9 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         public var maxBodyBytes: Int = 16 * 1024 * 1024
         /// Largest accepted request body on worker endpoints.
         public var maxWorkerBodyBytes: Int = 1024 * 1024
+        /// Most bytes of request bodies buffered at once over all requests (503 with Retry-After
+        /// beyond).
+        public var maxBufferedBodyBytes: Int = 256 * 1024 * 1024
         public init() {}
     }
 

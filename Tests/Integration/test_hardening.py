@@ -129,3 +129,53 @@ def test_a_full_disk_answers_503_and_ready_recovers_without_restart(start_server
         server.terminate()
     finally:
         subprocess.run(["umount", "-l", str(volume)], capture_output=True)
+
+
+def _rss_mib(pid: int) -> float:
+    for line in open(f"/proc/{pid}/status", encoding="utf-8"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def test_uploads_beyond_the_body_budget_are_refused_before_they_are_buffered(start_server):
+    import harness
+
+    config = dict(harness.DEFAULT_CONFIG)
+    config["http"] = {"max_buffered_body_bytes": 48 * 1024 * 1024}
+    server = start_server(config=config)
+    connections = []
+    refused = 0
+    try:
+        # 20 slow uploads that declare 15 MB and send 4 MB each: at most 3 fit the 48 MB budget.
+        for _ in range(20):
+            connection = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+            connection.sendall(
+                b"POST /api/v1/plans HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 15000000\r\n\r\n"
+            )
+            try:
+                connection.sendall(b'{"plan_id": "' + b"x" * (4 * 1024 * 1024))
+            except OSError:
+                pass
+            connections.append(connection)
+        time.sleep(1.0)
+        for connection in connections:
+            connection.settimeout(0.5)
+            try:
+                head = connection.recv(4096)
+            except (socket.timeout, OSError):
+                continue
+            if head.startswith(b"HTTP/1.1 503"):
+                assert b"retry-after: 1" in head.lower(), head[:400]
+                refused += 1
+        rss = _rss_mib(server.pid)
+        assert refused >= 15, f"only {refused} of 20 over-budget uploads were refused"
+        assert rss < 250, f"server RSS {rss:.0f} MiB with the uploads parked"
+    finally:
+        for connection in connections:
+            connection.close()
+    # The budget is given back: a normal submission goes through.
+    time.sleep(0.5)
+    plan = workload.plan("after-uploads", [workload.task("a")], risk_band="low")
+    expect(Api(server.url).submit_plan(plan, start=True), 202)

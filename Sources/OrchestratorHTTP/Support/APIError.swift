@@ -15,24 +15,29 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
     public var field: String?
     /// For `conflict`: the state machine's refusal (`stale_lease`, `invalid_state`, ...).
     public var refusal: String?
+    /// Sent as the `Retry-After` header (503 when the server is busy).
+    public var retryAfterSeconds: Int?
 
     public init(
         _ status: HTTPResponse.Status,
         code: String,
         message: String,
         field: String? = nil,
-        refusal: String? = nil
+        refusal: String? = nil,
+        retryAfterSeconds: Int? = nil
     ) {
         self.status = status
         self.code = code
         self.message = message
         self.field = field
         self.refusal = refusal
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = HTTPFields()
         headers[.contentType] = JSONResponse.contentType
+        if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
         let body = (try? WireJSON.encode(Envelope(error: self))) ?? Data(#"{"error":{"code":"internal"}}"#.utf8)
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
