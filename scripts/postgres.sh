@@ -8,7 +8,11 @@
 #   bash scripts/postgres.sh stop    # stop the server and remove its directory
 #
 # Environment:
-#   ORCHESTRATOR_PG_PORT   port on 127.0.0.1 (default 55432; not 5432, so no system server is touched)
+#   ORCHESTRATOR_PG_PORT   port on 127.0.0.1 (default: derived from the checkout's path, 55433-56432, so that
+#                          two checkouts on one machine each run their own cluster without colliding; never
+#                          5432, so no system server is touched). `postgres.sh url` prints the URL.
+#   ORCHESTRATOR_PG_DIR    the cluster directory (default: a new ${TMPDIR:-/tmp}/orchestrator-pg-XXXXXX); it
+#                          must not hold a cluster yet, and `stop` removes it
 #   ORCHESTRATOR_PG_BIN    server binaries (default /usr/lib/postgresql/15/bin)
 #   ORCHESTRATOR_PG_FSYNC  on|off (default off). `off` (also synchronous_commit and full_page_writes
 #                          off) makes tests faster and is for throw-away test clusters ONLY: a crash of
@@ -20,7 +24,13 @@
 # options are recorded in <cluster directory>/options so that `restart` starts it as `start` did.
 set -euo pipefail
 
-PORT=${ORCHESTRATOR_PG_PORT:-55432}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+default_port() {
+  local sum
+  sum=$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1)
+  echo $((55433 + sum % 1000))
+}
+PORT=${ORCHESTRATOR_PG_PORT:-$(default_port)}
 BIN=${ORCHESTRATOR_PG_BIN:-/usr/lib/postgresql/15/bin}
 FSYNC=${ORCHESTRATOR_PG_FSYNC:-off}
 STATE="${TMPDIR:-/tmp}/orchestrator-pg-$PORT.dir"
@@ -53,7 +63,13 @@ start() {
     *) die "ORCHESTRATOR_PG_FSYNC must be on or off, not '$FSYNC'" ;;
   esac
   local dir
-  dir=$(mktemp -d "${TMPDIR:-/tmp}/orchestrator-pg-XXXXXX")
+  if [ -n "${ORCHESTRATOR_PG_DIR:-}" ]; then
+    dir=$ORCHESTRATOR_PG_DIR
+    [ -e "$dir/data" ] && die "ORCHESTRATOR_PG_DIR=$dir already holds a cluster ($dir/data)"
+    mkdir -p "$dir"
+  else
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/orchestrator-pg-XXXXXX")
+  fi
   chmod 755 "$dir"
   [ "$(id -u)" = 0 ] && chown postgres "$dir"
   echo "$dir" >"$STATE"
