@@ -504,6 +504,41 @@ def schema_of(url: str) -> str:
     return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))["schema"]
 
 
+def postgres_restart(pg_url: str) -> float:
+    """`scripts/postgres.sh restart` of the cluster on the URL's port; returns the seconds it took."""
+    port = urllib.parse.urlsplit(pg_url).port or 5432
+    began = time.monotonic()
+    out = subprocess.run(["bash", "scripts/postgres.sh", "restart"], cwd=REPO_ROOT, capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "ORCHESTRATOR_PG_PORT": str(port)})
+    assert out.returncode == 0, f"postgres.sh restart failed ({out.returncode}): {out.stderr}{out.stdout}"
+    return time.monotonic() - began
+
+
+def require_restartable_cluster(pg_url: str) -> None:
+    port = urllib.parse.urlsplit(pg_url).port or 5432
+    state = pathlib.Path(os.environ.get("TMPDIR", "/tmp")) / f"orchestrator-pg-{port}.dir"
+    problem = None
+    if not state.is_file():
+        problem = (f"no cluster of scripts/postgres.sh recorded for port {port} ({state}): "
+                   "the test restarts the database")
+    elif psql_path() is None:
+        problem = "psql not found (PostgreSQL client binaries)"
+    if problem:
+        import pytest
+
+        if os.environ.get("ORCHESTRATOR_REQUIRE_POSTGRES") == "1":
+            pytest.fail(problem, pytrace=False)
+        pytest.skip(problem)
+
+
+def query(pg_url: str, sql: str, timeout: float = 10) -> list[list[str]] | None:
+    """psql rows, or None when the query fails (e.g. during the database restart)."""
+    try:
+        return psql_rows(pg_url, sql, timeout=timeout)
+    except (AssertionError, subprocess.TimeoutExpired):
+        return None
+
+
 # --- outbox files ----------------------------------------------------------------------------
 
 
@@ -820,14 +855,16 @@ def lease_overlap_problems(histories: dict[str, list[dict]]) -> tuple[list[str],
 OUTBOX_LINE_KEYS = ("sequence", "topic", "key", "headers", "value")
 
 
-def outbox_file_problems(outbox_dirs: dict[str, pathlib.Path]) -> tuple[list[str], dict[str, dict[int, dict]], dict]:
+def outbox_file_problems(outbox_dirs: dict[str, pathlib.Path], *, increasing: bool = False
+                         ) -> tuple[list[str], dict[str, dict[int, dict]], dict]:
     """Invariant 5: the outbox JSON-lines files (`outbox_dirs`: owner, e.g. a replica id → its outbox
     directory) have no torn and no duplicate lines. Torn: a line that is not a complete JSON object
     with the five keys, a sequence number and its file's topic, or a last line without its newline.
     Duplicate: a sequence written twice in one file, or written with different contents in two
     owners' files. (The same message in two replicas' files is the at-least-once relay of the
     outbox rows after a replica died between writing its file and deleting the rows; it is counted in
-    `copies`, not a problem.) Returns the problems, the deduplicated union (topic → sequence →
+    `copies`, not a problem.) With `increasing` (one writer, SQLite), the sequences of each file must
+    also increase line after line. Returns the problems, the deduplicated union (topic → sequence →
     message) and counts."""
     problems: list[str] = []
     union: dict[str, dict[int, dict]] = defaultdict(dict)
@@ -846,6 +883,7 @@ def outbox_file_problems(outbox_dirs: dict[str, pathlib.Path]) -> tuple[list[str
                 problems.append(f"{label}: torn last line (no newline): {data[cut:][:200]!r}")
                 data = data[:cut]
             seen: set[int] = set()
+            last = None
             for number, raw in enumerate(data.split(b"\n")[:-1] if data else [], 1):
                 counts["lines"] += 1
                 try:
@@ -863,6 +901,9 @@ def outbox_file_problems(outbox_dirs: dict[str, pathlib.Path]) -> tuple[list[str
                     problems.append(f"{label}:{number}: sequence {sequence} written twice in the file")
                     continue
                 seen.add(sequence)
+                if increasing and last is not None and sequence < last:
+                    problems.append(f"{label}:{number}: sequence {sequence} after {last}")
+                last = sequence
                 first = union[topic].get(sequence)
                 if first is None:
                     union[topic][sequence] = message

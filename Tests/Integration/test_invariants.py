@@ -114,6 +114,11 @@ def test_outbox_file_check(tmp_path: pathlib.Path):
     (r2 / "execution.tickets.jsonl").write_text(_line(3, "execution.tickets", ticket_id="B"))
     problems, union, counts = outbox_file_problems({"r1": r1, "r2": r2})
     assert problems == [] and sorted(union["execution.tickets"]) == [1, 3] and counts["copies"] == 1
+    # One writer (SQLite): sequences must increase within a file.
+    (r2 / "execution.tickets.jsonl").write_text(_line(3, "execution.tickets", ticket_id="B") +
+                                                _line(2, "execution.tickets", ticket_id="Z"))
+    assert outbox_file_problems({"r2": r2})[0] == []
+    assert outbox_file_problems({"r2": r2}, increasing=True)[0] == ["r2 execution.tickets.jsonl:2: sequence 2 after 3"]
     # A line written twice in one file, a torn line in the middle, a torn last line, another topic's
     # message, a sequence with other contents in the other replica's file.
     (r1 / "telemetry-flow-c.jsonl").write_text(
