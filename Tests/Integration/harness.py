@@ -964,16 +964,18 @@ def outbox_content_problems(outbox: dict[str, dict[int, dict]], views: dict[str,
     return problems
 
 
-def replay_problems(binary: str, workflow_ids: Iterable[str], store_args: list[str], *, parallel: int = 4,
-                    timeout: float = 120.0) -> tuple[list[str], int]:
-    """Invariant 6: `orchestrator-dynamic replay ID <store_args>` (e.g. `--data-dir D --config C`, or
-    `--database-url URL --config C`; the server must be stopped for SQLite, which is locked) exits 0
-    with `replay OK` for every workflow: its history rebuilds exactly the stored state. Returns the
-    problems and the number of workflows replayed OK."""
+def replay_problems(binary: str, workflow_ids: Iterable[str], store_args: list[str] | Callable[[int], list[str]], *,
+                    parallel: int = 4, timeout: float = 120.0) -> tuple[list[str], int]:
+    """Invariant 6: `orchestrator-dynamic replay ID <store_args>` (e.g. `--database-url URL --config C
+    --data-dir D`) exits 0 with `replay OK` for every workflow: its history rebuilds exactly the
+    stored state. `parallel` processes at a time; `store_args` may be a function of the slot (0 …
+    parallel-1) for per-process arguments: `replay` locks its `--data-dir` like the server, so on
+    SQLite each slot needs a data dir of its own, with the store given by `--database-url sqlite:FILE`
+    (the server must be stopped). Returns the problems and the number of workflows replayed OK."""
 
-    def one(workflow_id: str) -> str | None:
+    def one(workflow_id: str, args: list[str]) -> str | None:
         try:
-            out = subprocess.run([binary, "replay", workflow_id, *store_args], capture_output=True, text=True,
+            out = subprocess.run([binary, "replay", workflow_id, *args], capture_output=True, text=True,
                                  timeout=timeout, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
             return f"{workflow_id}: replay did not finish within {timeout:.0f}s"
@@ -983,7 +985,13 @@ def replay_problems(binary: str, workflow_ids: Iterable[str], store_args: list[s
         return None
 
     ids = list(workflow_ids)
-    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-        results = list(pool.map(one, ids))
-    problems = [r for r in results if r is not None]
+    slots = max(1, min(parallel, len(ids)))
+
+    def run_slot(slot: int) -> list[tuple[int, str | None]]:
+        args = store_args(slot) if callable(store_args) else store_args
+        return [(i, one(ids[i], args)) for i in range(slot, len(ids), slots)]
+
+    with ThreadPoolExecutor(max_workers=slots) as pool:
+        results = sorted(r for chunk in pool.map(run_slot, range(slots)) for r in chunk)
+    problems = [r for _, r in results if r is not None]
     return problems, len(ids) - len(problems)

@@ -222,7 +222,7 @@ def wait_terminal(servers: list[ServerProcess], workflow_ids: set[str], deadline
 
 
 def check_run(*, binary: str, servers: list[ServerProcess], workers: list, submitter: Submitter,
-              outbox_dirs: dict, replay_args: list[str], deadline: float, before_stop=None,
+              outbox_dirs: dict, replay_args, deadline: float, before_stop=None,
               increasing: bool = False, replay_parallel: int = 4) -> tuple[dict, dict]:
     """Reads everything back, stops the processes, checks the six invariants and a few more. Returns
     the problems by group and some counts."""
@@ -258,6 +258,12 @@ def check_run(*, binary: str, servers: list[ServerProcess], workers: list, submi
         if view is None:
             continue
         tickets = {t["task_id"]: t for t in view["tickets"] if t.get("task_type") != "COMPENSATE"}
+        n = len(plan["tasks"])
+        if len(tickets) != n:
+            design.append(f"{wid}: {len(tickets)} tickets for {n} tasks")
+        metrics = view.get("metrics") or {}
+        if submitter.expected[wid] == "COMPLETED" and (metrics.get("total"), metrics.get("successful")) != (n, n):
+            design.append(f"{wid}: metrics {metrics} for {n} tasks, all completed")
         for task in plan["tasks"]:
             t = tickets.get(task["task_id"])
             if t is None:
@@ -296,7 +302,7 @@ def check_run(*, binary: str, servers: list[ServerProcess], workers: list, submi
     if before_stop is not None:
         before_stop(failures)
     failures["processes"] = [f"{p.name} exited on its own (status {p.proc.returncode})"
-                                    for p in [*servers, *workers] if not p.running()]
+                             for p in [*servers, *workers] if not p.running()]
     terminate_all([*workers, *servers])
 
     problems, union, outbox_counts = outbox_file_problems(outbox_dirs, increasing=increasing)
@@ -329,7 +335,7 @@ def report(request, title: str, failures: dict, summary: str) -> None:
 
 
 @pytest.mark.crash
-def test_chaos_sqlite(start_server, start_worker, binary, request):
+def test_chaos_sqlite(start_server, start_worker, binary, tmp_path, request):
     started = time.monotonic()
     deadline = started + BUDGET_S
     rnd = random.Random(SEED)
@@ -337,7 +343,7 @@ def test_chaos_sqlite(start_server, start_worker, binary, request):
     server = start_server(CHAOS_CONFIG, name="server")
     workers = [start_worker(server.url, concurrency=4, worker_id=f"chaos-w{j}") for j in (1, 2)]
     monitor = Monitor([server])
-    submitter = Submitter("sqlite", [server], monitor, rnd)
+    submitter = Submitter("sqlite", [server], monitor, random.Random(SEED + 1))
     monitor.start()
     submitter.start()
 
@@ -369,11 +375,14 @@ def test_chaos_sqlite(start_server, start_worker, binary, request):
     print(f"{kill_phase_s:.0f}s: {kills} server kills ({under_load} with workflows in flight), {worker_kills} worker "
           f"kills, restarts {min(restart_s):.2f}-{max(restart_s):.2f}s; {len(submitter.accepted)} decisions accepted")
 
-    data_dir, config = server.data_dir, server.config_path
+    def replay_args(slot: int) -> list[str]:
+        # `replay` locks its data dir: each parallel one gets its own, and the server's file by URL.
+        return ["--database-url", f"sqlite:{server.data_dir / 'orchestrator.sqlite'}", "--config",
+                str(server.config_path), "--data-dir", str(tmp_path / f"replay-{slot}")]
+
     failures, counts = check_run(
         binary=binary, servers=[server], workers=workers, submitter=submitter,
-        outbox_dirs={"server": server.outbox_dir}, replay_args=["--data-dir", str(data_dir), "--config", str(config)],
-        deadline=deadline, increasing=True, replay_parallel=1,  # `replay` locks the SQLite data dir
+        outbox_dirs={"server": server.outbox_dir}, replay_args=replay_args, deadline=deadline, increasing=True,
     )
     summary = (
         f"chaos SQLite (CHAOS_SEED={SEED}): {kills} SIGKILLs of the server ({under_load} under load) and "
@@ -419,7 +428,7 @@ def run_postgres_chaos(start_server, start_worker, binary, pg_url, tmp_path, req
     processes[:0] = workers
     servers = list(replicas.values())
     monitor = Monitor(servers)
-    submitter = Submitter("pg", servers, monitor, rnd)
+    submitter = Submitter("pg", servers, monitor, random.Random(SEED + 1))
     monitor.start()
     submitter.start()
 

@@ -32,10 +32,7 @@ from __future__ import annotations
 
 import copy
 import os
-import pathlib
-import subprocess
 import time
-import urllib.parse
 from collections import Counter, defaultdict
 
 import pytest
@@ -43,8 +40,9 @@ import requests
 
 from conftest import note
 from harness import (
-    DEFAULT_CONFIG, OUTBOX_TOPICS, REPO_ROOT, TERMINAL_STATUSES, Api, LeaseSpan, OutboxFile, ServerProcess,
-    completions_by_ticket, lease_problems, outbox_summary, psql_path, psql_rows, read_outbox, schema_of, terminate_all,
+    DEFAULT_CONFIG, OUTBOX_TOPICS, TERMINAL_STATUSES, Api, LeaseSpan, OutboxFile, ServerProcess, completions_by_ticket,
+    lease_problems, outbox_summary, postgres_restart, query, read_outbox, require_restartable_cluster, schema_of,
+    terminate_all,
 )
 import workload
 
@@ -169,39 +167,6 @@ def outbox_union_problems(files_by_replica: dict[str, dict[str, OutboxFile]], wo
 
 
 # --- processes and the database ---------------------------------------------------------------
-
-
-def postgres_restart(pg_url: str) -> float:
-    """`scripts/postgres.sh restart` of the cluster on the URL's port; returns the seconds it took."""
-    port = urllib.parse.urlsplit(pg_url).port or 5432
-    began = time.monotonic()
-    out = subprocess.run(["bash", "scripts/postgres.sh", "restart"], cwd=REPO_ROOT, capture_output=True, text=True,
-                         timeout=120, env={**os.environ, "ORCHESTRATOR_PG_PORT": str(port)})
-    assert out.returncode == 0, f"postgres.sh restart failed ({out.returncode}): {out.stderr}{out.stdout}"
-    return time.monotonic() - began
-
-
-def require_restartable_cluster(pg_url: str) -> None:
-    port = urllib.parse.urlsplit(pg_url).port or 5432
-    state = pathlib.Path(os.environ.get("TMPDIR", "/tmp")) / f"orchestrator-pg-{port}.dir"
-    problem = None
-    if not state.is_file():
-        problem = (f"no cluster of scripts/postgres.sh recorded for port {port} ({state}): "
-                   "the test restarts the database")
-    elif psql_path() is None:
-        problem = "psql not found (PostgreSQL client binaries)"
-    if problem:
-        if os.environ.get("ORCHESTRATOR_REQUIRE_POSTGRES") == "1":
-            pytest.fail(problem, pytrace=False)
-        pytest.skip(problem)
-
-
-def query(pg_url: str, sql: str, timeout: float = 10) -> list[list[str]] | None:
-    """psql rows, or None when the query fails (e.g. during the database restart)."""
-    try:
-        return psql_rows(pg_url, sql, timeout=timeout)
-    except (AssertionError, subprocess.TimeoutExpired):
-        return None
 
 
 class Submitter:
