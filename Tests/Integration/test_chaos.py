@@ -5,6 +5,7 @@
   each time after running CHAOS_DELAYS seconds (uniform, default 0.2–1.5 s), and restarted at once;
   now and then (1 kill in 10) a worker is SIGKILLed too and restarted (its leases expire and go to
   the other worker).
+- On both, 1 restart in 10 is killed again 0–0.3 s after its start, while it recovers (counted).
 - PostgreSQL: three replicas (`--replica-id r1..r3`, ownership TTL 3 s) on one schema, one worker
   per replica; a random replica is SIGKILLed at least CHAOS_PG_KILLS (30) times, down 0–4 s (so
   that its workflows are sometimes taken over by the others), and the database is restarted
@@ -59,6 +60,7 @@ MIN_DELAY_S, MAX_DELAY_S = (float(x) for x in os.environ.get("CHAOS_DELAYS", "0.
 MAX_ACTIVE = int(os.environ.get("CHAOS_MAX_ACTIVE", "12"))
 BUDGET_S = float(os.environ.get("CHAOS_BUDGET_S", "420"))
 WORKER_KILL_CHANCE = 0.1  # SQLite: after a server kill, also kill a worker
+RECOVERY_KILL_CHANCE = 0.1  # a restarted server is killed again 0-0.3 s after its start, before it is ready
 PG_DOWNTIME_S = (0.0, 4.0)  # a killed replica stays down this long (uniform): sometimes past the ownership TTL
 OWNERSHIP_TTL_MS = 3000
 REPLICA_IDS = ("r1", "r2", "r3")
@@ -199,6 +201,20 @@ class Submitter(threading.Thread):
             time.sleep(0.1)
         self.errors.append(f"{decision['decision_id']}: never acknowledged (gave up)")
         return False
+
+
+def restart(server: ServerProcess, rnd: random.Random) -> int:
+    """Restarts a killed server and waits until it is ready; RECOVERY_KILL_CHANCE of the time it is
+    first started and killed again 0–0.3 s later, while it recovers (before it is ready). Returns the
+    number of those extra kills (0 or 1)."""
+    extra = 0
+    if rnd.random() < RECOVERY_KILL_CHANCE:
+        server.start(wait_ready=False)
+        time.sleep(rnd.uniform(0.0, 0.3))
+        server.kill9()
+        extra = 1
+    server.start(wait_ready=True, timeout=60)
+    return extra
 
 
 # --- the checks -----------------------------------------------------------------------------
@@ -347,7 +363,7 @@ def test_chaos_sqlite(start_server, start_worker, binary, tmp_path, request):
     monitor.start()
     submitter.start()
 
-    kills = worker_kills = 0
+    kills = worker_kills = recovery_kills = 0
     under_load = 0
     restart_s: list[float] = []
     try:
@@ -364,15 +380,18 @@ def test_chaos_sqlite(start_server, start_worker, binary, tmp_path, request):
                 victim.start()
                 worker_kills += 1
             began = time.monotonic()
-            server.start(wait_ready=True, timeout=60)
-            restart_s.append(time.monotonic() - began)
+            extra = restart(server, rnd)
+            kills, recovery_kills = kills + extra, recovery_kills + extra
+            if not extra:
+                restart_s.append(time.monotonic() - began)
     finally:
         submitter.stop.set()
         submitter.join(timeout=30)
         submitter.give_up.set()
         monitor.stop.set()
     kill_phase_s = time.monotonic() - started
-    print(f"{kill_phase_s:.0f}s: {kills} server kills ({under_load} with workflows in flight), {worker_kills} worker "
+    print(f"{kill_phase_s:.0f}s: {kills} server kills ({under_load} with workflows in flight, {recovery_kills} while "
+          f"recovering), {worker_kills} worker "
           f"kills, restarts {min(restart_s):.2f}-{max(restart_s):.2f}s; {len(submitter.accepted)} decisions accepted")
 
     def replay_args(slot: int) -> list[str]:
@@ -385,7 +404,8 @@ def test_chaos_sqlite(start_server, start_worker, binary, tmp_path, request):
         outbox_dirs={"server": server.outbox_dir}, replay_args=replay_args, deadline=deadline, increasing=True,
     )
     summary = (
-        f"chaos SQLite (CHAOS_SEED={SEED}): {kills} SIGKILLs of the server ({under_load} under load) and "
+        f"chaos SQLite (CHAOS_SEED={SEED}): {kills} SIGKILLs of the server ({under_load} under load, "
+        f"{recovery_kills} while recovering) and "
         f"{worker_kills} of workers in {kill_phase_s:.0f}s; {counts['workflows']} workflows {counts['statuses']}, "
         f"{counts['tickets']} tickets, {counts['leases']} leases ({counts['expired']} expired), all terminal "
         f"{counts['settled_at'] - started:.0f}s after the start; {submitter.attempts} submissions for "
@@ -415,9 +435,9 @@ def run_postgres_chaos(start_server, start_worker, binary, pg_url, tmp_path, req
     deadline = started + BUDGET_S
     rnd = random.Random(SEED)
     schema = schema_of(pg_url)
-    db_restart_after = {PG_KILLS * (j + 1) // (PG_DB_RESTARTS + 1) for j in range(PG_DB_RESTARTS)}
+    db_restart_after = [PG_KILLS * (j + 1) // (PG_DB_RESTARTS + 1) for j in range(PG_DB_RESTARTS)]
     print(f"\nchaos on PostgreSQL ({schema}): CHAOS_SEED={SEED}, {PG_KILLS} kills of {len(REPLICA_IDS)} replicas, "
-          f"database restarts after kills {sorted(db_restart_after)}")
+          f"database restarts after kills {db_restart_after}")
     env = {"ORCHESTRATOR_OWNERSHIP_TTL_MS": str(OWNERSHIP_TTL_MS)}
     replicas: dict[str, ServerProcess] = {}
     for rid in REPLICA_IDS:
@@ -432,7 +452,7 @@ def run_postgres_chaos(start_server, start_worker, binary, pg_url, tmp_path, req
     monitor.start()
     submitter.start()
 
-    kills = db_restarts = under_load = 0
+    kills = db_restarts = under_load = recovery_kills = 0
     killed = Counter()
     db_restart_s: list[float] = []
     try:
@@ -446,8 +466,9 @@ def run_postgres_chaos(start_server, start_worker, binary, pg_url, tmp_path, req
             kills += 1
             killed[rid] += 1
             time.sleep(rnd.uniform(*PG_DOWNTIME_S))
-            replicas[rid].start(wait_ready=True, timeout=60)
-            if kills in db_restart_after:
+            extra = restart(replicas[rid], rnd)
+            kills, recovery_kills, killed[rid] = kills + extra, recovery_kills + extra, killed[rid] + extra
+            if db_restarts < len(db_restart_after) and kills >= db_restart_after[db_restarts]:
                 time.sleep(rnd.uniform(0.2, 1.0))
                 db_restart_s.append(postgres_restart(pg_url))
                 db_restarts += 1
@@ -459,7 +480,8 @@ def run_postgres_chaos(start_server, start_worker, binary, pg_url, tmp_path, req
         submitter.give_up.set()
         monitor.stop.set()
     kill_phase_s = time.monotonic() - started
-    print(f"{kill_phase_s:.0f}s: {kills} replica kills {dict(killed)} ({under_load} with workflows in flight), "
+    print(f"{kill_phase_s:.0f}s: {kills} replica kills {dict(killed)} ({under_load} with workflows in flight, "
+          f"{recovery_kills} while recovering), "
           f"{db_restarts} database restarts; {len(submitter.accepted)} decisions accepted")
 
     owners: dict = {}
@@ -480,7 +502,7 @@ def run_postgres_chaos(start_server, start_worker, binary, pg_url, tmp_path, req
     )
     summary = (
         f"chaos PostgreSQL (CHAOS_SEED={SEED}): {kills} SIGKILLs of replicas {dict(killed)} ({under_load} under "
-        f"load), {db_restarts} database restarts, in {kill_phase_s:.0f}s; {counts['workflows']} workflows "
+        f"load, {recovery_kills} while recovering), {db_restarts} database restarts, in {kill_phase_s:.0f}s; {counts['workflows']} workflows "
         f"{counts['statuses']}, {counts['tickets']} tickets, {counts['leases']} leases ({counts['expired']} "
         f"expired), all terminal {counts['settled_at'] - started:.0f}s after the start; owners at the end {owners}; "
         f"{submitter.attempts} submissions for {len(submitter.accepted)} decisions ({submitter.duplicates} answered "
