@@ -5,11 +5,11 @@
   each time after running CHAOS_DELAYS seconds (uniform, default 0.2–1.5 s), and restarted at once;
   now and then (1 kill in 10) a worker is SIGKILLed too and restarted (its leases expire and go to
   the other worker).
-- On both, 1 restart in 10 is killed again 0–0.3 s after its start, while it recovers (counted).
 - PostgreSQL: three replicas (`--replica-id r1..r3`, ownership TTL 3 s) on one schema, one worker
   per replica; a random replica is SIGKILLed at least CHAOS_PG_KILLS (30) times, down 0–4 s (so
   that its workflows are sometimes taken over by the others), and the database is restarted
   CHAOS_PG_DB_RESTARTS (2) times (`scripts/postgres.sh restart`: every connection dropped).
+- On both, 1 restart in 10 is killed again 0–0.3 s after its start, while it recovers (counted).
 
 The load: decisions submitted one after the other (round-robin over the replicas; retried until
 acknowledged), at most CHAOS_MAX_ACTIVE (12) workflows in flight, until the kills are done. Their plans
