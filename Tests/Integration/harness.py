@@ -763,7 +763,8 @@ def accepted_decision_problems(accepted: dict[str, str], views: dict[str, dict |
     for decision_id, workflow_id in sorted(accepted.items()):
         view = views.get(workflow_id)
         if view is None:
-            problems.append(f"decision {decision_id} was acknowledged with workflow {workflow_id}, which does not exist")
+            problems.append(f"decision {decision_id} was acknowledged with workflow {workflow_id}, "
+                            "which does not exist")
         elif view.get("decision_id") != decision_id:
             problems.append(f"decision {decision_id} was acknowledged with workflow {workflow_id}, which belongs to "
                             f"decision {view.get('decision_id')!r}")

@@ -7,7 +7,8 @@
   the other worker).
 - PostgreSQL: three replicas (`--replica-id r1..r3`, ownership TTL 3 s) on one schema, one worker
   per replica; a random replica is SIGKILLed at least CHAOS_PG_KILLS (30) times, down 0–4 s (so
-  that its workflows are sometimes taken over by the others), and the database is restarted
+  that its workflows are sometimes taken over by the others), 1 time in 5 a second one with it (the
+  third takes over alone), 1 time in 10 a worker too, and the database is restarted
   CHAOS_PG_DB_RESTARTS (2) times (`scripts/postgres.sh restart`: every connection dropped).
 - On both, 1 restart in 10 is killed again 0–0.3 s after its start, while it recovers (counted).
 
@@ -47,8 +48,9 @@ import requests
 from conftest import note
 from harness import (
     DEFAULT_CONFIG, TERMINAL_STATUSES, Api, PyWorker, ServerProcess, accepted_decision_problems,
-    double_completion_problems, expect, lease_overlap_problems, outbox_content_problems, outbox_file_problems, postgres_restart, query, replay_problems,
-    require_restartable_cluster, schema_of, termination_problems, terminate_all,
+    double_completion_problems, expect, lease_overlap_problems, outbox_content_problems, outbox_file_problems,
+    postgres_restart, query, replay_problems, require_restartable_cluster, schema_of, termination_problems,
+    terminate_all,
 )
 import workload
 
@@ -62,6 +64,7 @@ BUDGET_S = float(os.environ.get("CHAOS_BUDGET_S", "420"))
 WORKER_KILL_CHANCE = 0.1  # SQLite: after a server kill, also kill a worker
 RECOVERY_KILL_CHANCE = 0.1  # a restarted server is killed again 0-0.3 s after its start, before it is ready
 PG_DOWNTIME_S = (0.0, 4.0)  # a killed replica stays down this long (uniform): sometimes past the ownership TTL
+PG_TWO_DOWN_CHANCE = 0.2  # a second replica is killed while the first is down (one survivor takes over)
 OWNERSHIP_TTL_MS = 3000
 REPLICA_IDS = ("r1", "r2", "r3")
 
@@ -452,7 +455,7 @@ def run_postgres_chaos(start_server, start_worker, binary, pg_url, tmp_path, req
     monitor.start()
     submitter.start()
 
-    kills = db_restarts = under_load = recovery_kills = 0
+    kills = db_restarts = under_load = recovery_kills = two_down = worker_kills = 0
     killed = Counter()
     db_restart_s: list[float] = []
     try:
@@ -460,14 +463,24 @@ def run_postgres_chaos(start_server, start_worker, binary, pg_url, tmp_path, req
             assert time.monotonic() < started + BUDGET_S * 0.7, (
                 f"kill phase too long: {kills} kills in {time.monotonic() - started:.0f}s (CHAOS_SEED={SEED})")
             time.sleep(rnd.uniform(MIN_DELAY_S, MAX_DELAY_S) + 0.5)
-            rid = rnd.choice(REPLICA_IDS)
+            victims = rnd.sample(REPLICA_IDS, 2 if rnd.random() < PG_TWO_DOWN_CHANCE else 1)
             under_load += submitter.in_flight() > 0
-            replicas[rid].kill9()
-            kills += 1
-            killed[rid] += 1
+            for n, rid in enumerate(victims):
+                if n:  # the second one while the first is down
+                    time.sleep(rnd.uniform(0.0, 1.0))
+                    two_down += 1
+                replicas[rid].kill9()
+                kills += 1
+                killed[rid] += 1
+            if rnd.random() < WORKER_KILL_CHANCE:
+                worker = rnd.choice(workers)
+                worker.kill9()
+                worker.start()
+                worker_kills += 1
             time.sleep(rnd.uniform(*PG_DOWNTIME_S))
-            extra = restart(replicas[rid], rnd)
-            kills, recovery_kills, killed[rid] = kills + extra, recovery_kills + extra, killed[rid] + extra
+            for rid in victims:
+                extra = restart(replicas[rid], rnd)
+                kills, recovery_kills, killed[rid] = kills + extra, recovery_kills + extra, killed[rid] + extra
             if db_restarts < len(db_restart_after) and kills >= db_restart_after[db_restarts]:
                 time.sleep(rnd.uniform(0.2, 1.0))
                 db_restart_s.append(postgres_restart(pg_url))
@@ -481,7 +494,7 @@ def run_postgres_chaos(start_server, start_worker, binary, pg_url, tmp_path, req
         monitor.stop.set()
     kill_phase_s = time.monotonic() - started
     print(f"{kill_phase_s:.0f}s: {kills} replica kills {dict(killed)} ({under_load} with workflows in flight, "
-          f"{recovery_kills} while recovering), "
+          f"{recovery_kills} while recovering, {two_down} while another was down), {worker_kills} worker kills, "
           f"{db_restarts} database restarts; {len(submitter.accepted)} decisions accepted")
 
     owners: dict = {}
@@ -502,7 +515,8 @@ def run_postgres_chaos(start_server, start_worker, binary, pg_url, tmp_path, req
     )
     summary = (
         f"chaos PostgreSQL (CHAOS_SEED={SEED}): {kills} SIGKILLs of replicas {dict(killed)} ({under_load} under "
-        f"load, {recovery_kills} while recovering), {db_restarts} database restarts, in {kill_phase_s:.0f}s; {counts['workflows']} workflows "
+        f"load, {recovery_kills} while recovering, {two_down} while another was down) and {worker_kills} of "
+        f"workers, {db_restarts} database restarts, in {kill_phase_s:.0f}s; {counts['workflows']} workflows "
         f"{counts['statuses']}, {counts['tickets']} tickets, {counts['leases']} leases ({counts['expired']} "
         f"expired), all terminal {counts['settled_at'] - started:.0f}s after the start; owners at the end {owners}; "
         f"{submitter.attempts} submissions for {len(submitter.accepted)} decisions ({submitter.duplicates} answered "
