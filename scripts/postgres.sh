@@ -12,7 +12,10 @@
 # Environment:
 #   ORCHESTRATOR_PG_PORT   port on 127.0.0.1 (default: 56000-56999, derived from this checkout's path, so
 #                          that two checkouts on one machine never start, restart or stop each other's
-#                          cluster; not 5432, so no system server is touched)
+#                          cluster; not 5432, so no system server is touched). `postgres.sh url` prints
+#                          the URL.
+#   ORCHESTRATOR_PG_DIR    the cluster directory (default: a new ${TMPDIR:-/tmp}/orchestrator-pg-XXXXXX); it
+#                          must not hold a cluster yet, and `stop` removes it
 #   ORCHESTRATOR_PG_BIN    server binaries (default /usr/lib/postgresql/15/bin)
 #   ORCHESTRATOR_PG_FSYNC  on|off (default off). `off` (also synchronous_commit and full_page_writes
 #                          off) makes tests faster and is for throw-away test clusters ONLY: a crash of
@@ -62,7 +65,13 @@ start() {
     *) die "ORCHESTRATOR_PG_FSYNC must be on or off, not '$FSYNC'" ;;
   esac
   local dir
-  dir=$(mktemp -d "${TMPDIR:-/tmp}/orchestrator-pg-XXXXXX")
+  if [ -n "${ORCHESTRATOR_PG_DIR:-}" ]; then
+    dir=$ORCHESTRATOR_PG_DIR
+    [ -e "$dir/data" ] && die "ORCHESTRATOR_PG_DIR=$dir already holds a cluster ($dir/data)"
+    mkdir -p "$dir"
+  else
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/orchestrator-pg-XXXXXX")
+  fi
   chmod 755 "$dir"
   [ "$(id -u)" = 0 ] && chown postgres "$dir"
   echo "$dir" >"$STATE"

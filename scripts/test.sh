@@ -95,10 +95,12 @@ log "Avro interop with fastavro"
 "$VENV/bin/python" Tests/Interop/avro_interop.py --binary "$BIN" \
   --contracts "$ROOT/../shared/contracts" --examples "$ROOT/examples"
 
-# 5. The real binary over HTTP on temporary SQLite files (and PostgreSQL schemas), then the SIGKILL crash test.
+# 5. The real binary over HTTP on temporary SQLite files (and PostgreSQL schemas), then the chaos tests
+#    (Tests/Integration/test_chaos.py, about 3-4 minutes each: SQLite with 100 server SIGKILLs, PostgreSQL with 3
+#    replicas, 30 SIGKILLs and 2 restarts of the cluster started above; CHAOS_* knobs in Tests/Integration/README.md).
 log "integration tests (real server over HTTP)"
 ORCHESTRATOR_BINARY="$BIN" "$VENV/bin/python" -m pytest Tests/Integration -m "not crash"
-log "crash test (server killed with SIGKILL at random moments)"
+log "chaos tests (servers killed with SIGKILL at random moments, database restarted; invariants checked)"
 ORCHESTRATOR_BINARY="$BIN" "$VENV/bin/python" -m pytest Tests/Integration -m crash
 
 # 6. Kafka: the real binary against Tansu with a Python peer (JSON and Avro), then the outage test.

@@ -15,6 +15,8 @@ import socket
 import subprocess
 import time
 import urllib.parse
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -505,6 +507,41 @@ def schema_of(url: str) -> str:
     return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))["schema"]
 
 
+def postgres_restart(pg_url: str) -> float:
+    """`scripts/postgres.sh restart` of the cluster on the URL's port; returns the seconds it took."""
+    port = urllib.parse.urlsplit(pg_url).port or 5432
+    began = time.monotonic()
+    out = subprocess.run(["bash", "scripts/postgres.sh", "restart"], cwd=REPO_ROOT, capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "ORCHESTRATOR_PG_PORT": str(port)})
+    assert out.returncode == 0, f"postgres.sh restart failed ({out.returncode}): {out.stderr}{out.stdout}"
+    return time.monotonic() - began
+
+
+def require_restartable_cluster(pg_url: str) -> None:
+    port = urllib.parse.urlsplit(pg_url).port or 5432
+    state = pathlib.Path(os.environ.get("TMPDIR", "/tmp")) / f"orchestrator-pg-{port}.dir"
+    problem = None
+    if not state.is_file():
+        problem = (f"no cluster of scripts/postgres.sh recorded for port {port} ({state}): "
+                   "the test restarts the database")
+    elif psql_path() is None:
+        problem = "psql not found (PostgreSQL client binaries)"
+    if problem:
+        import pytest
+
+        if os.environ.get("ORCHESTRATOR_REQUIRE_POSTGRES") == "1":
+            pytest.fail(problem, pytrace=False)
+        pytest.skip(problem)
+
+
+def query(pg_url: str, sql: str, timeout: float = 10) -> list[list[str]] | None:
+    """psql rows, or None when the query fails (e.g. during the database restart)."""
+    try:
+        return psql_rows(pg_url, sql, timeout=timeout)
+    except (AssertionError, subprocess.TimeoutExpired):
+        return None
+
+
 # --- outbox files ----------------------------------------------------------------------------
 
 
@@ -597,3 +634,368 @@ def contains_pair(value: Any, key: str, expected: Any) -> bool:
     if isinstance(value, list):
         return any(contains_pair(v, key, expected) for v in value)
     return False
+
+
+# --- leases of a workflow history -----------------------------------------------------------
+
+
+@dataclass
+class LeaseSpan:
+    """One lease of a ticket, as the history tells it."""
+    ticket_id: str
+    epoch: int
+    worker_id: str
+    granted_at: int
+    expires_at: int
+    sequence: int
+    ended_at: int | None = None
+    end: str | None = None
+
+    @property
+    def until(self) -> int:
+        """The end of the interval in which the worker may hold the lease: its expiry (as last extended by
+        a heartbeat), or the holder's own completion/failure report if earlier. An expiry event or a
+        cancellation does not end it sooner: the worker is not told and may still be working."""
+        if self.ended_at is not None and self.end in ("completed", "failed"):
+            return min(self.expires_at, self.ended_at)
+        return self.expires_at
+
+
+def _field(payload: dict, camel: str, snake: str):
+    return payload.get(camel, payload.get(snake))
+
+
+def lease_problems(workflow_id: str, entries: list[dict]) -> tuple[list[str], dict[str, list[LeaseSpan]]]:
+    """Replays a history's lease events per ticket. Problems: a lease granted while the previous one
+    was not ended (by a completion, a failure or its expiry) or before the previous lease's interval
+    [granted, expiry or the holder's completion/failure if earlier] was over, so two workers held it at
+    once; a lease declared expired before its expiry; a heartbeat or report that does not carry the
+    current lease's epoch (lease epochs are 1, 2, 3… per ticket, the fencing tokens), or that comes from
+    another worker than the holder. Returns the problems and the leases by ticket."""
+    problems: list[str] = []
+    spans: dict[str, list[LeaseSpan]] = defaultdict(list)
+
+    def active(tid: str) -> LeaseSpan | None:
+        span = spans[tid][-1] if spans.get(tid) else None
+        return span if span is not None and span.ended_at is None else None
+
+    def where(entry: dict) -> str:
+        return f"{workflow_id} #{entry.get('sequence')} ({event_kind(entry)} at {entry.get('at')})"
+
+    def report(entry: dict, tid: str, epoch, verb: str) -> LeaseSpan | None:
+        span = active(tid)
+        if epoch is None:  # an unfenced report (from the bus): accepted while leased or ready
+            return span
+        if span is None:
+            problems.append(f"{where(entry)}: {verb} of ticket {tid} under token {epoch}, but no lease is active")
+            return None
+        if epoch != span.epoch:
+            problems.append(f"{where(entry)}: {verb} of ticket {tid} under token {epoch}, but the current lease "
+                            f"is epoch {span.epoch} of {span.worker_id}")
+        return span
+
+    for entry in sorted(entries, key=lambda e: e["sequence"]):
+        kind = event_kind(entry)
+        payload = event_payload(entry)
+        at = entry["at"]
+        tid = event_ticket_id(entry)
+        if kind == "leased":
+            worker = _field(payload, "workerId", "worker_id")
+            expires = _field(payload, "expiresAt", "expires_at")
+            previous = spans[tid][-1] if spans.get(tid) else None
+            if previous is not None and previous.ended_at is None:
+                problems.append(
+                    f"{where(entry)}: ticket {tid} leased to {worker} while lease {previous.epoch} of "
+                    f"{previous.worker_id} (granted {previous.granted_at}, expiring {previous.expires_at}) never ended")
+            if previous is not None and at < previous.until:
+                problems.append(
+                    f"{where(entry)}: ticket {tid} leased to {worker} at {at}, {previous.until - at} ms before lease "
+                    f"{previous.epoch} of {previous.worker_id} was over ({previous.until})")
+            # The lease epoch (fencing token) of a ticket counts its leases: 1, 2, 3… (the event carries
+            # it only if a later version of the event encoding adds it; then it must increase).
+            epoch = _field(payload, "leaseEpoch", "lease_epoch")
+            if epoch is None:
+                epoch = (previous.epoch if previous else 0) + 1
+            elif previous is not None and epoch <= previous.epoch:
+                problems.append(f"{where(entry)}: ticket {tid} leased under token {epoch}, not above the previous "
+                                f"lease's {previous.epoch}")
+            spans[tid].append(LeaseSpan(tid, epoch, worker, at, expires, entry["sequence"]))
+        elif kind == "heartbeat":
+            span = report(entry, tid, _field(payload, "leaseEpoch", "lease_epoch"), "heartbeat")
+            if span is not None:
+                span.expires_at = _field(payload, "expiresAt", "expires_at")
+        elif kind in ("completed", "failed"):
+            span = report(entry, tid, _field(payload, "leaseEpoch", "lease_epoch"), kind)
+            result = payload.get("result") or {}
+            reporter = ((result.get("result") or {}).get("metadata") or {}).get("worker_id")
+            if span is not None and reporter and reporter != span.worker_id:
+                problems.append(f"{where(entry)}: ticket {tid} {kind} by {reporter}, but lease {span.epoch} is "
+                                f"{span.worker_id}'s")
+            if span is not None:
+                span.ended_at, span.end = at, kind
+        elif kind == "leaseExpired":
+            span = report(entry, tid, _field(payload, "leaseEpoch", "lease_epoch"), "expiry")
+            if span is not None:
+                if at < span.expires_at:
+                    problems.append(f"{where(entry)}: lease {span.epoch} of ticket {tid} ({span.worker_id}) declared "
+                                    f"expired {span.expires_at - at} ms before its expiry {span.expires_at}")
+                span.ended_at, span.end = at, "expired"
+        elif kind in ("cancelled", "rejected"):
+            for tid_ in list(spans):
+                span = active(tid_)
+                if span is not None:
+                    span.ended_at, span.end = at, kind
+    return problems, dict(spans)
+
+
+# --- the invariants of a chaos run ------------------------------------------------------------
+#
+# Each takes what was observed (acknowledged decisions, workflow views, histories, outbox files, the
+# binary) and returns a list of problems, empty when the invariant holds. Tests/Integration/
+# test_invariants.py shows that each one catches hand-made bad data.
+
+
+def accepted_decision_problems(accepted: dict[str, str], views: dict[str, dict | None],
+                               listed: list[dict] | None = None) -> list[str]:
+    """Invariant 1: every decision the API acknowledged (HTTP 200/201, `accepted`: decision_id →
+    workflow_id it answered) has its workflow: readable (`views`: workflow_id → the workflow, None
+    when it could not be read), of that decision, the same workflow for every acknowledgement. With
+    `listed` (every workflow summary the store lists), also: no decision has two workflows, and no
+    workflow exists for a decision that was never acknowledged."""
+    problems: list[str] = []
+    for decision_id, workflow_id in sorted(accepted.items()):
+        view = views.get(workflow_id)
+        if view is None:
+            problems.append(f"decision {decision_id} was acknowledged with workflow {workflow_id}, "
+                            "which does not exist")
+        elif view.get("decision_id") != decision_id:
+            problems.append(f"decision {decision_id} was acknowledged with workflow {workflow_id}, which belongs to "
+                            f"decision {view.get('decision_id')!r}")
+    if listed is not None:
+        by_decision: dict[str, list[str]] = defaultdict(list)
+        for summary in listed:
+            by_decision[summary.get("decision_id")].append(summary.get("workflow_id"))
+        for decision_id, workflow_ids in sorted(by_decision.items(), key=lambda kv: str(kv[0])):
+            if len(workflow_ids) > 1:
+                problems.append(f"decision {decision_id} has {len(workflow_ids)} workflows: {sorted(workflow_ids)}")
+            if decision_id not in accepted:
+                problems.append(f"workflow(s) {sorted(workflow_ids)} of decision {decision_id}, never acknowledged")
+            elif accepted[decision_id] not in workflow_ids:
+                problems.append(f"decision {decision_id}: acknowledged workflow {accepted[decision_id]} is not listed "
+                                f"(listed: {sorted(workflow_ids)})")
+    return problems
+
+
+def termination_problems(views: dict[str, dict], expected: dict[str, str]) -> list[str]:
+    """Invariant 2: every workflow ends, in the status its plan was designed for (`expected`:
+    workflow_id → status). A COMPLETED workflow has every ticket COMPLETED; a terminal workflow has no
+    ticket still waiting, leased or running."""
+    problems: list[str] = []
+    for workflow_id, status in sorted(expected.items()):
+        view = views.get(workflow_id)
+        if view is None:
+            problems.append(f"{workflow_id}: unreadable (expected {status})")
+            continue
+        tickets = view.get("tickets") or []
+        if view.get("status") not in TERMINAL_STATUSES:
+            open_tickets = [(t.get("task_id"), t.get("status"), t.get("phase")) for t in tickets
+                            if t.get("status") not in TICKET_FINAL_STATUSES]
+            problems.append(f"{workflow_id}: never ended: {view.get('status')}, open tickets {open_tickets[:10]}")
+            continue
+        if view.get("status") != status:
+            problems.append(f"{workflow_id}: ended {view.get('status')} ({view.get('reason')!r}), expected {status}")
+        still_open = [(t.get("task_id"), t.get("status")) for t in tickets
+                      if t.get("status") not in TICKET_FINAL_STATUSES]
+        if still_open:
+            problems.append(f"{workflow_id}: {view.get('status')} with tickets not final: {still_open[:10]}")
+        if view.get("status") == "COMPLETED":
+            not_done = [(t.get("task_id"), t.get("status")) for t in tickets if t.get("status") != "COMPLETED"]
+            if not_done:
+                problems.append(f"{workflow_id}: COMPLETED with tickets {not_done[:10]}")
+    return problems
+
+
+# The statuses a ticket keeps once its workflow ended.
+TICKET_FINAL_STATUSES = {"COMPLETED", "FAILED", "SKIPPED", "COMPENSATED", "CANCELLED", "REJECTED"}
+
+
+def double_completion_problems(histories: dict[str, list[dict]],
+                               outbox: dict[str, dict[int, dict]] | None = None) -> list[str]:
+    """Invariant 3: no ticket is completed twice: at most one accepted completion per ticket in each
+    history (`histories`: workflow_id → entries) and, with `outbox` (topic → sequence → message, the
+    deduplicated union of the outbox files), at most one TICKET_COMPLETED event per ticket, and one for
+    each completion of the history (a completion that was accepted is announced)."""
+    problems: list[str] = []
+    accepted: dict[str, int] = {}
+    for workflow_id, entries in sorted(histories.items()):
+        for ticket_id, count in sorted(completions_by_ticket(entries).items()):
+            accepted[ticket_id] = count
+            if count > 1:
+                problems.append(f"{workflow_id}: ticket {ticket_id} completed {count} times (history)")
+    if outbox is not None:
+        announced = Counter(m["value"].get("ticket_id") for _, m in sorted(outbox.get("telemetry-flow-c", {}).items())
+                            if m["value"].get("event_type") == "TICKET_COMPLETED")
+        for ticket_id, count in sorted(announced.items(), key=lambda kv: str(kv[0])):
+            if count > 1:
+                problems.append(f"ticket {ticket_id}: {count} TICKET_COMPLETED events (outbox)")
+        for ticket_id, count in sorted(accepted.items()):
+            if count >= 1 and announced.get(ticket_id, 0) == 0:
+                problems.append(f"ticket {ticket_id}: completed in the history, no TICKET_COMPLETED in the outbox")
+    return problems
+
+
+def lease_overlap_problems(histories: dict[str, list[dict]]) -> tuple[list[str], dict[str, dict[str, list[LeaseSpan]]]]:
+    """Invariant 4: no two leases of a ticket overlap in time and the fencing tokens increase (every
+    report carries the current one): `lease_problems` over every history. Returns the problems and
+    the leases (workflow_id → ticket_id → spans)."""
+    problems: list[str] = []
+    leases: dict[str, dict[str, list[LeaseSpan]]] = {}
+    for workflow_id, entries in sorted(histories.items()):
+        found, leases[workflow_id] = lease_problems(workflow_id, entries)
+        problems += found
+    return problems, leases
+
+
+OUTBOX_LINE_KEYS = ("sequence", "topic", "key", "headers", "value")
+
+
+def outbox_file_problems(outbox_dirs: dict[str, pathlib.Path], *, increasing: bool = False
+                         ) -> tuple[list[str], dict[str, dict[int, dict]], dict]:
+    """Invariant 5: the outbox JSON-lines files (`outbox_dirs`: owner, e.g. a replica id → its outbox
+    directory) have no torn and no duplicate lines. Torn: a line that is not a complete JSON object
+    with the five keys, a sequence number and its file's topic, or a last line without its newline.
+    Duplicate: a sequence written twice in one file, or written with different contents in two
+    owners' files. (The same message in two replicas' files is the at-least-once relay of the
+    outbox rows after a replica died between writing its file and deleting the rows; it is counted in
+    `copies`, not a problem.) With `increasing` (one writer, SQLite), the sequences of each file must
+    also increase line after line. Returns the problems, the deduplicated union (topic → sequence →
+    message) and counts."""
+    problems: list[str] = []
+    union: dict[str, dict[int, dict]] = defaultdict(dict)
+    where: dict[tuple[str, int], str] = {}
+    counts = {"files": 0, "lines": 0, "copies": 0}
+    for owner, directory in sorted(outbox_dirs.items()):
+        if not directory.is_dir():
+            continue
+        for path in sorted(directory.glob("*.jsonl")):
+            counts["files"] += 1
+            topic = path.name[: -len(".jsonl")]
+            data = path.read_bytes()
+            label = f"{owner} {path.name}"
+            if data and not data.endswith(b"\n"):
+                cut = data.rfind(b"\n") + 1
+                problems.append(f"{label}: torn last line (no newline): {data[cut:][:200]!r}")
+                data = data[:cut]
+            seen: set[int] = set()
+            last = None
+            for number, raw in enumerate(data.split(b"\n")[:-1] if data else [], 1):
+                counts["lines"] += 1
+                try:
+                    message = json.loads(raw.decode("utf-8"))
+                except (UnicodeDecodeError, ValueError):
+                    problems.append(f"{label}:{number}: torn line {raw[:200]!r}")
+                    continue
+                if (not isinstance(message, dict) or any(k not in message for k in OUTBOX_LINE_KEYS)
+                        or not isinstance(message["sequence"], int) or message["topic"] != topic
+                        or not isinstance(message["value"], dict)):
+                    problems.append(f"{label}:{number}: not a whole outbox message: {raw[:200]!r}")
+                    continue
+                sequence = message["sequence"]
+                if sequence in seen:
+                    problems.append(f"{label}:{number}: sequence {sequence} written twice in the file")
+                    continue
+                seen.add(sequence)
+                if increasing and last is not None and sequence < last:
+                    problems.append(f"{label}:{number}: sequence {sequence} after {last}")
+                last = sequence
+                first = union[topic].get(sequence)
+                if first is None:
+                    union[topic][sequence] = message
+                    where[(topic, sequence)] = owner
+                elif (first["key"], first["headers"], first["value"]) != (
+                        message["key"], message["headers"], message["value"]):
+                    problems.append(f"{label}:{number}: sequence {sequence} also in {where[(topic, sequence)]}'s "
+                                    f"file with different contents")
+                else:
+                    counts["copies"] += 1
+    return problems, dict(union), counts
+
+
+def outbox_content_problems(outbox: dict[str, dict[int, dict]], views: dict[str, dict],
+                            leases: dict[str, dict[str, list[LeaseSpan]]] | None = None) -> list[str]:
+    """The outbox (deduplicated union, see `outbox_file_problems`) tells what the workflows did:
+    every ticket that ran released on `execution.tickets`, one final frame on
+    `telemetry.orchestration` and one FLOW_C_COMPLETED on `telemetry-flow-c` per workflow with its
+    final status, and (with `leases`) the TICKET_ASSIGNED events of each ticket are its leases of
+    the history, in order."""
+    problems: list[str] = []
+
+    def ordered(topic: str) -> list[dict]:
+        messages = outbox.get(topic, {})
+        return [messages[s]["value"] for s in sorted(messages)]
+
+    released = Counter(v.get("ticket_id") for v in ordered("execution.tickets"))
+    flow_done: dict[str, list] = defaultdict(list)
+    assigned: dict[str, list[tuple]] = defaultdict(list)
+    for v in ordered("telemetry-flow-c"):
+        if v.get("event_type") == "FLOW_C_COMPLETED":
+            flow_done[v.get("workflow_id")].append(v.get("status"))
+        elif v.get("event_type") == "TICKET_ASSIGNED":
+            assigned[v.get("ticket_id")].append(((v.get("metadata") or {}).get("lease_epoch"), v.get("worker_id")))
+    frames: dict[str, list[dict]] = defaultdict(list)
+    for v in ordered("telemetry.orchestration"):
+        frames[v.get("workflow_id")].append(v)
+    for workflow_id, view in sorted(views.items()):
+        status = view["status"]
+        if [f.get("status") for f in frames[workflow_id]] != [status]:
+            problems.append(f"{workflow_id} ({status}): final frames with statuses "
+                            f"{[f.get('status') for f in frames[workflow_id]]} (expected one {status})")
+        elif status == "COMPLETED" and (frames[workflow_id][0].get("metrics") or {}).get("successful") != len(
+                view["tickets"]):
+            problems.append(f"{workflow_id}: final frame {str(frames[workflow_id][0])[:300]}")
+        if flow_done[workflow_id] != [status]:
+            problems.append(f"{workflow_id} ({status}): FLOW_C_COMPLETED statuses {flow_done[workflow_id]}")
+        for t in view["tickets"]:
+            tid = t["ticket_id"]
+            if t.get("status") != "SKIPPED" and released[tid] < 1:
+                problems.append(f"{workflow_id}: ticket {t.get('task_id')} ({tid}) never published on "
+                                "execution.tickets")
+            if leases is not None:
+                history = [(s.epoch, s.worker_id) for s in leases.get(workflow_id, {}).get(tid, [])]
+                if assigned[tid] != history:
+                    problems.append(f"{workflow_id}: ticket {t.get('task_id')}: TICKET_ASSIGNED (epoch, worker) "
+                                    f"{assigned[tid]} != leases of the history {history}")
+    return problems
+
+
+def replay_problems(binary: str, workflow_ids: Iterable[str], store_args: list[str] | Callable[[int], list[str]], *,
+                    parallel: int = 4, timeout: float = 120.0) -> tuple[list[str], int]:
+    """Invariant 6: `orchestrator-dynamic replay ID <store_args>` (e.g. `--database-url URL --config C
+    --data-dir D`) exits 0 with `replay OK` for every workflow: its history rebuilds exactly the
+    stored state. `parallel` processes at a time; `store_args` may be a function of the slot (0 …
+    parallel-1) for per-process arguments: `replay` locks its `--data-dir` like the server, so on
+    SQLite each slot needs a data dir of its own, with the store given by `--database-url sqlite:FILE`
+    (the server must be stopped). Returns the problems and the number of workflows replayed OK."""
+
+    def one(workflow_id: str, args: list[str]) -> str | None:
+        try:
+            out = subprocess.run([binary, "replay", workflow_id, *args], capture_output=True, text=True,
+                                 timeout=timeout, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            return f"{workflow_id}: replay did not finish within {timeout:.0f}s"
+        if out.returncode != 0 or not out.stdout.startswith("replay OK"):
+            text = (out.stdout + out.stderr).strip().replace("\n", " | ")
+            return f"{workflow_id}: replay exited {out.returncode}: {text[:1500]}"
+        return None
+
+    ids = list(workflow_ids)
+    slots = max(1, min(parallel, len(ids)))
+
+    def run_slot(slot: int) -> list[tuple[int, str | None]]:
+        args = store_args(slot) if callable(store_args) else store_args
+        return [(i, one(ids[i], args)) for i in range(slot, len(ids), slots)]
+
+    with ThreadPoolExecutor(max_workers=slots) as pool:
+        results = sorted(r for chunk in pool.map(run_slot, range(slots)) for r in chunk)
+    problems = [r for _, r in results if r is not None]
+    return problems, len(ids) - len(problems)

@@ -32,20 +32,16 @@ from __future__ import annotations
 
 import copy
 import os
-import pathlib
-import subprocess
 import time
-import urllib.parse
 from collections import Counter, defaultdict
-from dataclasses import dataclass
 
 import pytest
 import requests
 
 from conftest import note
 from harness import (
-    DEFAULT_CONFIG, OUTBOX_TOPICS, REPO_ROOT, TERMINAL_STATUSES, Api, OutboxFile, ServerProcess, completions_by_ticket,
-    event_kind, event_payload, event_ticket_id, outbox_summary, psql_path, psql_rows, read_outbox, schema_of,
+    DEFAULT_CONFIG, OUTBOX_TOPICS, TERMINAL_STATUSES, Api, LeaseSpan, OutboxFile, ServerProcess, completions_by_ticket,
+    lease_problems, outbox_summary, postgres_restart, query, read_outbox, require_restartable_cluster, schema_of,
     terminate_all,
 )
 import workload
@@ -95,118 +91,6 @@ def replica_plans() -> list[dict]:
 
 def now_ms() -> int:
     return int(time.time() * 1000)
-
-
-# --- checks of a workflow history -----------------------------------------------------------
-
-
-@dataclass
-class LeaseSpan:
-    """One lease of a ticket, as the history tells it."""
-    ticket_id: str
-    epoch: int
-    worker_id: str
-    granted_at: int
-    expires_at: int
-    sequence: int
-    ended_at: int | None = None
-    end: str | None = None
-
-    @property
-    def until(self) -> int:
-        """The end of the interval in which the worker may hold the lease: its expiry (as last extended by
-        a heartbeat), or the holder's own completion/failure report if earlier. An expiry event or a
-        cancellation does not end it sooner: the worker is not told and may still be working."""
-        if self.ended_at is not None and self.end in ("completed", "failed"):
-            return min(self.expires_at, self.ended_at)
-        return self.expires_at
-
-
-def _field(payload: dict, camel: str, snake: str):
-    return payload.get(camel, payload.get(snake))
-
-
-def lease_problems(workflow_id: str, entries: list[dict]) -> tuple[list[str], dict[str, list[LeaseSpan]]]:
-    """Replays a history's lease events per ticket. Problems: a lease granted while the previous one
-    was not ended (by a completion, a failure or its expiry) or before the previous lease's interval
-    [granted, expiry or the holder's completion/failure if earlier] was over, so two workers held it at
-    once; a lease declared expired before its expiry; a heartbeat or report that does not carry the
-    current lease's epoch (lease epochs are 1, 2, 3… per ticket, the fencing tokens), or that comes from
-    another worker than the holder. Returns the problems and the leases by ticket."""
-    problems: list[str] = []
-    spans: dict[str, list[LeaseSpan]] = defaultdict(list)
-
-    def active(tid: str) -> LeaseSpan | None:
-        span = spans[tid][-1] if spans.get(tid) else None
-        return span if span is not None and span.ended_at is None else None
-
-    def where(entry: dict) -> str:
-        return f"{workflow_id} #{entry.get('sequence')} ({event_kind(entry)} at {entry.get('at')})"
-
-    def report(entry: dict, tid: str, epoch, verb: str) -> LeaseSpan | None:
-        span = active(tid)
-        if epoch is None:  # an unfenced report (from the bus): accepted while leased or ready
-            return span
-        if span is None:
-            problems.append(f"{where(entry)}: {verb} of ticket {tid} under token {epoch}, but no lease is active")
-            return None
-        if epoch != span.epoch:
-            problems.append(f"{where(entry)}: {verb} of ticket {tid} under token {epoch}, but the current lease "
-                            f"is epoch {span.epoch} of {span.worker_id}")
-        return span
-
-    for entry in sorted(entries, key=lambda e: e["sequence"]):
-        kind = event_kind(entry)
-        payload = event_payload(entry)
-        at = entry["at"]
-        tid = event_ticket_id(entry)
-        if kind == "leased":
-            worker = _field(payload, "workerId", "worker_id")
-            expires = _field(payload, "expiresAt", "expires_at")
-            previous = spans[tid][-1] if spans.get(tid) else None
-            if previous is not None and previous.ended_at is None:
-                problems.append(
-                    f"{where(entry)}: ticket {tid} leased to {worker} while lease {previous.epoch} of "
-                    f"{previous.worker_id} (granted {previous.granted_at}, expiring {previous.expires_at}) never ended")
-            if previous is not None and at < previous.until:
-                problems.append(
-                    f"{where(entry)}: ticket {tid} leased to {worker} at {at}, {previous.until - at} ms before lease "
-                    f"{previous.epoch} of {previous.worker_id} was over ({previous.until})")
-            # The lease epoch (fencing token) of a ticket counts its leases: 1, 2, 3… (the event carries
-            # it only if a later version of the event encoding adds it; then it must increase).
-            epoch = _field(payload, "leaseEpoch", "lease_epoch")
-            if epoch is None:
-                epoch = (previous.epoch if previous else 0) + 1
-            elif previous is not None and epoch <= previous.epoch:
-                problems.append(f"{where(entry)}: ticket {tid} leased under token {epoch}, not above the previous "
-                                f"lease's {previous.epoch}")
-            spans[tid].append(LeaseSpan(tid, epoch, worker, at, expires, entry["sequence"]))
-        elif kind == "heartbeat":
-            span = report(entry, tid, _field(payload, "leaseEpoch", "lease_epoch"), "heartbeat")
-            if span is not None:
-                span.expires_at = _field(payload, "expiresAt", "expires_at")
-        elif kind in ("completed", "failed"):
-            span = report(entry, tid, _field(payload, "leaseEpoch", "lease_epoch"), kind)
-            result = payload.get("result") or {}
-            reporter = ((result.get("result") or {}).get("metadata") or {}).get("worker_id")
-            if span is not None and reporter and reporter != span.worker_id:
-                problems.append(f"{where(entry)}: ticket {tid} {kind} by {reporter}, but lease {span.epoch} is "
-                                f"{span.worker_id}'s")
-            if span is not None:
-                span.ended_at, span.end = at, kind
-        elif kind == "leaseExpired":
-            span = report(entry, tid, _field(payload, "leaseEpoch", "lease_epoch"), "expiry")
-            if span is not None:
-                if at < span.expires_at:
-                    problems.append(f"{where(entry)}: lease {span.epoch} of ticket {tid} ({span.worker_id}) declared "
-                                    f"expired {span.expires_at - at} ms before its expiry {span.expires_at}")
-                span.ended_at, span.end = at, "expired"
-        elif kind in ("cancelled", "rejected"):
-            for tid_ in list(spans):
-                span = active(tid_)
-                if span is not None:
-                    span.ended_at, span.end = at, kind
-    return problems, dict(spans)
 
 
 # --- checks of the outbox files ---------------------------------------------------------------
@@ -285,39 +169,6 @@ def outbox_union_problems(files_by_replica: dict[str, dict[str, OutboxFile]], wo
 
 
 # --- processes and the database ---------------------------------------------------------------
-
-
-def postgres_restart(pg_url: str) -> float:
-    """`scripts/postgres.sh restart` of the cluster on the URL's port; returns the seconds it took."""
-    port = urllib.parse.urlsplit(pg_url).port or 5432
-    began = time.monotonic()
-    out = subprocess.run(["bash", "scripts/postgres.sh", "restart"], cwd=REPO_ROOT, capture_output=True, text=True,
-                         timeout=120, env={**os.environ, "ORCHESTRATOR_PG_PORT": str(port)})
-    assert out.returncode == 0, f"postgres.sh restart failed ({out.returncode}): {out.stderr}{out.stdout}"
-    return time.monotonic() - began
-
-
-def require_restartable_cluster(pg_url: str) -> None:
-    port = urllib.parse.urlsplit(pg_url).port or 5432
-    state = pathlib.Path(os.environ.get("TMPDIR", "/tmp")) / f"orchestrator-pg-{port}.dir"
-    problem = None
-    if not state.is_file():
-        problem = (f"no cluster of scripts/postgres.sh recorded for port {port} ({state}): "
-                   "the test restarts the database")
-    elif psql_path() is None:
-        problem = "psql not found (PostgreSQL client binaries)"
-    if problem:
-        if os.environ.get("ORCHESTRATOR_REQUIRE_POSTGRES") == "1":
-            pytest.fail(problem, pytrace=False)
-        pytest.skip(problem)
-
-
-def query(pg_url: str, sql: str, timeout: float = 10) -> list[list[str]] | None:
-    """psql rows, or None when the query fails (e.g. during the database restart)."""
-    try:
-        return psql_rows(pg_url, sql, timeout=timeout)
-    except (AssertionError, subprocess.TimeoutExpired):
-        return None
 
 
 class Submitter:
