@@ -40,24 +40,29 @@ import Testing
         #expect(error?.message.hasPrefix("nested deeper than the limit of 64 levels at line 1, column") == true)
     }
 
-    @Test func aDocumentAtTheDepthLimitIsRead() throws {
-        let nested = String(repeating: "[", count: 62) + String(repeating: "]", count: 62)
-        let text = #"{"decision_id": "d-1", "plan_id": "p-1", "metadata": {"deep": \#(nested)}}"#
-        guard case .decision(let decision) = try SubmissionDecoder.decode(Array(text.utf8)) else {
+    @Test func theDepthLimitIs64Levels() throws {
+        func document(levels: Int) -> String {
+            // The top-level object and `metadata` are two levels; the rest are arrays.
+            let nested = String(repeating: "[", count: levels - 2) + String(repeating: "]", count: levels - 2)
+            return #"{"decision_id": "d-1", "plan_id": "p-1", "metadata": {"deep": \#(nested)}}"#
+        }
+        guard case .decision(let decision) = try SubmissionDecoder.decode(Array(document(levels: 64).utf8)) else {
             Issue.record("not read as a decision")
             return
         }
         #expect(decision.metadata["deep"]?.hasPrefix("[[[") == true)
+        let error = decodeError(document(levels: 65))
+        #expect(error?.message == "nested deeper than the limit of 64 levels at line 1, column 125")
     }
 
     @Test(arguments: [("[1, 2]", "an array"), ("\"plan\"", "a string"), ("42", "a number"), ("null", "null")])
     func aNonObjectIsNotGuessedToBeAvro(text: String, kind: String) {
         let error = decodeError(text)
         #expect(error?.format == "JSON")
-        #expect(error?.message.hasPrefix("expected a JSON object") == true, "\(error?.message ?? "")")
+        #expect(error?.message == "expected a JSON object, found \(kind)")
     }
 
-    @Test func confluentFramedAvroIsStillRecognised() throws {
+    @Test func autoFormatIsAvroOnlyForFramedBytes() throws {
         let decision = ConsolidatedDecision(decisionId: "d-1", planId: "p-1", createdAt: 1)
         let payload = try AvroBridge.encode(decision, as: .consolidatedDecision)
         var framed: [UInt8] = [0, 0, 0, 0, 7]
@@ -67,5 +72,6 @@ import Testing
             return
         }
         #expect(read.decisionId == "d-1")
+        #expect(decodeError("[]")?.message == "expected a JSON object, found an array")
     }
 }
