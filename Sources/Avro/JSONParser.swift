@@ -1,13 +1,28 @@
-/// A strict RFC 8259 JSON parser over UTF-8 bytes, with a nesting limit.
+/// A strict RFC 8259 JSON parser over UTF-8 bytes, with a nesting limit and no duplicate keys.
+///
+/// Recursive, one level of recursion per level of nesting: the nesting limit is what keeps a
+/// deeply nested document from exhausting the stack.
 struct JSONParser {
+    /// The nesting limit of schema texts.
+    static let schemaMaxDepth = 256
+
     private let bytes: [UInt8]
     private var index = 0
     private var depth = 0
-    private let maxDepth = 256
+    private let maxDepth: Int
+
+    /// Parses a schema text; syntax errors are ``AvroError``s with code `invalidJSON`.
+    static func parse(_ bytes: [UInt8]) throws(AvroError) -> JSONValue {
+        do throws(JSONSyntaxError) {
+            return try parse(bytes, maxDepth: schemaMaxDepth)
+        } catch {
+            throw AvroError(.invalidJSON, "invalid JSON at \(error.location): \(error.reason)")
+        }
+    }
 
     /// Parses a complete JSON document.
-    static func parse(_ bytes: [UInt8]) throws(AvroError) -> JSONValue {
-        var parser = JSONParser(bytes: bytes)
+    static func parse(_ bytes: [UInt8], maxDepth: Int) throws(JSONSyntaxError) -> JSONValue {
+        var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
         parser.skipWhitespace()
         let value = try parser.parseValue()
         parser.skipWhitespace()
@@ -17,11 +32,16 @@ struct JSONParser {
         return value
     }
 
-    private init(bytes: [UInt8]) {
+    private init(bytes: [UInt8], maxDepth: Int) {
         self.bytes = bytes
+        self.maxDepth = maxDepth
     }
 
-    private func error(_ reason: String, at position: Int? = nil) -> AvroError {
+    private func error(
+        _ reason: String,
+        at position: Int? = nil,
+        kind: JSONSyntaxError.Kind = .syntax
+    ) -> JSONSyntaxError {
         var line = 1
         var column = 1
         for byte in bytes[..<min(position ?? index, bytes.count)] {
@@ -32,7 +52,7 @@ struct JSONParser {
                 column += 1
             }
         }
-        return AvroError(.invalidJSON, "invalid JSON at line \(line), column \(column): \(reason)")
+        return JSONSyntaxError(kind: kind, line: line, column: column, reason: reason)
     }
 
     private mutating func skipWhitespace() {
@@ -44,7 +64,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseValue() throws(AvroError) -> JSONValue {
+    private mutating func parseValue() throws(JSONSyntaxError) -> JSONValue {
         guard index < bytes.count else { throw error("unexpected end of input") }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try parseObject()
@@ -58,7 +78,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseLiteral(_ word: StaticString, _ value: JSONValue) throws(AvroError) -> JSONValue {
+    private mutating func parseLiteral(_ word: StaticString, _ value: JSONValue) throws(JSONSyntaxError) -> JSONValue {
         let count = word.utf8CodeUnitCount
         let matches = word.withUTF8Buffer { expected in
             index + count <= bytes.count && bytes[index..<index + count].elementsEqual(expected)
@@ -68,15 +88,16 @@ struct JSONParser {
         return value
     }
 
-    private mutating func enter() throws(AvroError) {
+    private mutating func enter() throws(JSONSyntaxError) {
         depth += 1
-        if depth > maxDepth { throw error("nesting deeper than \(maxDepth) levels") }
+        if depth > maxDepth { throw error("nesting deeper than \(maxDepth) levels", kind: .tooDeep) }
     }
 
-    private mutating func parseObject() throws(AvroError) -> JSONValue {
+    private mutating func parseObject() throws(JSONSyntaxError) -> JSONValue {
         try enter()
         index += 1
         var members: [(key: String, value: JSONValue)] = []
+        var keys = Set<String>()
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
@@ -90,8 +111,8 @@ struct JSONParser {
             }
             let keyStart = index
             let key = try parseString()
-            if members.contains(where: { $0.key == key }) {
-                throw error("duplicate key \"\(key)\"", at: keyStart)
+            guard keys.insert(key).inserted else {
+                throw error("duplicate key \"\(key)\"", at: keyStart, kind: .duplicateKey(key))
             }
             skipWhitespace()
             try expect(UInt8(ascii: ":"), "expected ':'")
@@ -111,7 +132,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseArray() throws(AvroError) -> JSONValue {
+    private mutating func parseArray() throws(JSONSyntaxError) -> JSONValue {
         try enter()
         index += 1
         var items: [JSONValue] = []
@@ -138,12 +159,12 @@ struct JSONParser {
         }
     }
 
-    private mutating func expect(_ byte: UInt8, _ reason: String) throws(AvroError) {
+    private mutating func expect(_ byte: UInt8, _ reason: String) throws(JSONSyntaxError) {
         guard index < bytes.count, bytes[index] == byte else { throw error(reason) }
         index += 1
     }
 
-    private mutating func parseString() throws(AvroError) -> String {
+    private mutating func parseString() throws(JSONSyntaxError) -> String {
         index += 1
         var utf8: [UInt8] = []
         while true {
@@ -168,7 +189,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseEscape(into utf8: inout [UInt8]) throws(AvroError) {
+    private mutating func parseEscape(into utf8: inout [UInt8]) throws(JSONSyntaxError) {
         guard index < bytes.count else { throw error("unterminated escape") }
         let byte = bytes[index]
         index += 1
@@ -196,7 +217,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseHex4() throws(AvroError) -> UInt16 {
+    private mutating func parseHex4() throws(JSONSyntaxError) -> UInt16 {
         guard index + 4 <= bytes.count else { throw error("truncated \\u escape") }
         var value: UInt16 = 0
         for _ in 0..<4 {
@@ -214,7 +235,7 @@ struct JSONParser {
         return value
     }
 
-    private mutating func parseNumber() throws(AvroError) -> JSONValue {
+    private mutating func parseNumber() throws(JSONSyntaxError) -> JSONValue {
         let start = index
         var isInteger = true
         if bytes[index] == UInt8(ascii: "-") { index += 1 }

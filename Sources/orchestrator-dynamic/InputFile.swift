@@ -31,8 +31,11 @@ enum InputFile {
         } catch {
             throw CLIError.unreadableInput("cannot read \(path): \(error.localizedDescription)")
         }
+        // A `.avro` file asks for Avro: an unframed Avro payload cannot be told from a
+        // malformed JSON text by its bytes.
+        let resolved = format == .auto && path.lowercased().hasSuffix(".avro") ? .avro : format
         do {
-            return try SubmissionDecoder.decode(Array(data), format: format, kind: kind)
+            return try SubmissionDecoder.decode(Array(data), format: resolved, kind: kind)
         } catch let error as WireFormatError {
             throw CLIError.unreadableInput("\(path): \(error)")
         }

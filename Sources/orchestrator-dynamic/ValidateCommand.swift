@@ -23,7 +23,10 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "Output: a readable table or JSON.")
     var format: OutputFormat = .table
 
-    @Option(name: .customLong("input-format"), help: "Input encoding: auto, json or avro.")
+    @Option(
+        name: .customLong("input-format"),
+        help: "Input encoding: auto (JSON, or Avro for a .avro file or Confluent-framed bytes), json or avro."
+    )
     var inputFormat: SubmissionDecoder.Format = .auto
 
     @Option(help: "What the input holds: auto, decision or plan.")

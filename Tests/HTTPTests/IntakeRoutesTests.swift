@@ -65,7 +65,7 @@ import Testing
                 #expect(error["code"]?.string == "invalid_json")
                 let message = try #require(error["message"]?.string)
                 #expect(message.contains("JSON"), "\(message)")
-                #expect(message.contains("(root)"), "\(message)")
+                #expect(message.contains("not valid JSON at line 1, column 24"), "\(message)")
             }
         }
     }

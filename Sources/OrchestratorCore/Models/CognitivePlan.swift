@@ -116,20 +116,22 @@ public struct CognitivePlan: Sendable, Equatable, Codable {
 
     public init(from decoder: any Decoder) throws {
         let outer = try decoder.container(keyedBy: CodingKeys.self)
-        // The `plan_data` wrapper: the plan's fields live one level down; the wrapper's own ids win
-        // only where the inner plan lacks them.
+        // The `plan_data` wrapper: the plan's fields live one level down; the wrapper's own ids and
+        // timestamps count only where the inner plan lacks them.
         if outer.contains(.planData), try !outer.decodeNil(forKey: .planData) {
             var inner = try outer.decode(CognitivePlan.self, forKey: .planData)
-            if inner.planId.isEmpty { inner.planId = try outer.lenientString(.planId) ?? "" }
-            if inner.intentId.isEmpty { inner.intentId = try outer.lenientString(.intentId) ?? "" }
+            if inner.planId.isEmpty { inner.planId = try outer.identifier(.planId) ?? "" }
+            if inner.intentId.isEmpty { inner.intentId = try outer.identifier(.intentId) ?? "" }
             if inner.correlationId == nil { inner.correlationId = try outer.lenientString(.correlationId) }
+            if inner.createdAt == 0 { inner.createdAt = try outer.timestamp(.createdAt) ?? 0 }
+            if inner.validUntil == nil { inner.validUntil = try outer.timestamp(.validUntil) }
             self = inner
             return
         }
         let c = outer
-        planId = try c.lenientString(.planId) ?? ""
+        planId = try c.identifier(.planId) ?? ""
         version = try c.lenientString(.version) ?? "1.0.0"
-        intentId = try c.lenientString(.intentId) ?? ""
+        intentId = try c.identifier(.intentId) ?? ""
         correlationId = try c.lenientString(.correlationId)
         traceId = try c.lenientString(.traceId)
         spanId = try c.lenientString(.spanId)
@@ -143,8 +145,8 @@ public struct CognitivePlan: Sendable, Equatable, Codable {
         explainabilityToken = try c.lenientString(.explainabilityToken) ?? ""
         reasoningSummary = try c.lenientString(.reasoningSummary) ?? ""
         status = try c.lenientString(.status) ?? "draft"
-        createdAt = try c.lenientInt64(.createdAt) ?? 0
-        validUntil = try c.lenientInt64(.validUntil)
+        createdAt = try c.timestamp(.createdAt) ?? 0
+        validUntil = try c.timestamp(.validUntil)
         estimatedTotalDurationMs = try c.lenientInt64(.estimatedTotalDurationMs)
         complexityScore = try c.lenientDouble(.complexityScore) ?? 0
         originalDomain = try c.lenientString(.originalDomain) ?? ""
@@ -154,7 +156,7 @@ public struct CognitivePlan: Sendable, Equatable, Codable {
         requiresApproval = try c.lenientBool(.requiresApproval) ?? false
         approvalStatus = try c.lenientString(.approvalStatus)
         approvedBy = try c.lenientString(.approvedBy)
-        approvedAt = try c.lenientInt64(.approvedAt)
+        approvedAt = try c.timestamp(.approvedAt)
         isDestructive = try c.lenientBool(.isDestructive) ?? false
         destructiveTasks = try c.lenientStrings(.destructiveTasks)
         riskMatrix = try c.decodeIfPresent([String: Double].self, forKey: .riskMatrix)

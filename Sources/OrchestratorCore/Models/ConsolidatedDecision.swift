@@ -187,9 +187,9 @@ public struct ConsolidatedDecision: Sendable, Equatable, Codable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        decisionId = try c.lenientString(.decisionId) ?? ""
-        planId = try c.lenientString(.planId) ?? ""
-        intentId = try c.lenientString(.intentId) ?? ""
+        decisionId = try c.identifier(.decisionId) ?? ""
+        planId = try c.identifier(.planId) ?? ""
+        intentId = try c.identifier(.intentId) ?? ""
         correlationId = try c.lenientString(.correlationId)
         traceId = try c.lenientString(.traceId)
         spanId = try c.lenientString(.spanId)
@@ -205,8 +205,8 @@ public struct ConsolidatedDecision: Sendable, Equatable, Codable {
         guardrailsTriggered = try c.lenientStrings(.guardrailsTriggered)
         cognitivePlan = try Self.decodePlan(c)
         requiresHumanReview = try c.lenientBool(.requiresHumanReview) ?? false
-        createdAt = try c.lenientInt64(.createdAt) ?? 0
-        validUntil = try c.lenientInt64(.validUntil)
+        createdAt = try c.timestamp(.createdAt) ?? 0
+        validUntil = try c.timestamp(.validUntil)
         metadata = try c.lenientMap(.metadata)
         hash = try c.lenientString(.hash) ?? ""
         schemaVersion = Int(try c.lenientInt64(.schemaVersion) ?? 1)
@@ -218,9 +218,10 @@ public struct ConsolidatedDecision: Sendable, Equatable, Codable {
             let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
             if trimmed.isEmpty { return .absent }
             do {
-                return .plan(try JSONDecoder().decode(CognitivePlan.self, from: Data(trimmed.utf8)))
+                return .plan(try WireJSON.decode(CognitivePlan.self, from: Data(trimmed.utf8)))
             } catch {
-                return .unreadable("the JSON string does not hold a readable plan: \(describe(error))")
+                let reason = (error as? WireFormatError)?.message ?? describe(error)
+                return .unreadable("the JSON string does not hold a readable plan: \(reason)")
             }
         }
         do {

@@ -70,7 +70,7 @@ public struct ExecutionResult: Sendable, Equatable, Codable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        ticketId = try c.decode(String.self, forKey: .ticketId)
+        ticketId = try c.checkedIdentifier(try c.decode(String.self, forKey: .ticketId), .ticketId)
         status = try c.decode(ExecutionStatus.self, forKey: .status)
         result =
             try c.decodeIfPresent(ExecutionResultPayload.self, forKey: .result)
@@ -78,7 +78,7 @@ public struct ExecutionResult: Sendable, Equatable, Codable {
         errorMessage = try c.lenientString(.errorMessage)
         actualDurationMs = try c.lenientInt64(.actualDurationMs)
         agentId = try c.lenientString(.agentId) ?? ""
-        timestamp = try c.lenientInt64(.timestamp) ?? 0
+        timestamp = try c.timestamp(.timestamp) ?? 0
         schemaVersion = Int(try c.lenientInt64(.schemaVersion) ?? 1)
     }
 

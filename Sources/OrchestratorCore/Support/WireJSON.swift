@@ -1,3 +1,4 @@
+import Avro
 import Foundation
 
 /// JSON encoding and decoding as the hive-mind's services expect it (snake_case keys are spelled by
@@ -17,8 +18,37 @@ public enum WireJSON {
         try StreamingJSONEncoder().string(value)
     }
 
-    /// Decodes a value, turning decoding errors into a readable ``WireFormatError`` naming the field.
+    /// The deepest nesting of arrays and objects accepted in JSON input (the top-level object is
+    /// level 1). Real decisions nest about 8 levels; the limit keeps a hostile document from
+    /// exhausting the stack of any decoder behind ``check(_:)``.
+    public static let maxDepth = 64
+
+    /// Checks JSON input before it is decoded: well-formed (errors give line and column), no
+    /// deeper than ``maxDepth``, and no key twice in one object (other parsers keep the first or
+    /// the last value, silently). Returns the outline of the top level.
+    @discardableResult
+    public static func check(_ bytes: [UInt8]) throws(WireFormatError) -> JSONSyntax.Outline {
+        do throws(JSONSyntaxError) {
+            return try JSONSyntax.check(bytes, maxDepth: maxDepth)
+        } catch {
+            throw WireFormatError(error)
+        }
+    }
+
+    /// Whether `bytes` pass ``check(_:)`` and hold an object at the top level.
+    public static func isObject(_ bytes: [UInt8]) -> Bool {
+        (try? check(bytes))?.kind == "object"
+    }
+
+    /// Decodes a value from checked JSON (see ``check(_:)``), turning decoding errors into a
+    /// readable ``WireFormatError`` naming the field.
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        try check(Array(data))
+        return try decodeChecked(type, from: data)
+    }
+
+    /// Decodes JSON that ``check(_:)`` has already accepted.
+    static func decodeChecked<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         do {
             return try JSONDecoder().decode(type, from: data)
         } catch {
@@ -31,9 +61,34 @@ public enum WireJSON {
 public struct WireFormatError: Error, Sendable, Equatable, CustomStringConvertible {
     public var format: String
     public var message: String
-    public init(format: String, message: String) {
+    /// The key to blame, when one is (a duplicate key).
+    public var field: String?
+    public init(format: String, message: String, field: String? = nil) {
         self.format = format
         self.message = message
+        self.field = field
     }
     public var description: String { "unreadable \(format): \(message)" }
+}
+
+extension WireFormatError {
+    /// The error for JSON that ``WireJSON/check(_:)`` refuses: `not valid JSON at line 3,
+    /// column 14: expected ',' or '}'`, or one naming the depth limit or the duplicate key.
+    init(_ error: JSONSyntaxError) {
+        switch error.kind {
+        case .syntax:
+            self.init(format: "JSON", message: "not valid JSON at \(error.location): \(error.reason)")
+        case .tooDeep:
+            self.init(
+                format: "JSON",
+                message: "nested deeper than the limit of \(WireJSON.maxDepth) levels at \(error.location)"
+            )
+        case .duplicateKey(let key):
+            self.init(
+                format: "JSON",
+                message: "duplicate key \"\(key)\" at \(error.location) (each key may appear once per object)",
+                field: key
+            )
+        }
+    }
 }

@@ -72,12 +72,10 @@ struct IntakeRoutes<Context: RequestContext> {
         }
     }
 
-    /// JSON that parses but does not fit the model is a field problem (422, naming the field);
-    /// text that is not JSON at all is 400.
+    /// A JSON object that does not fit the model is a field problem (422, naming the field);
+    /// anything else (not JSON, too deep, a duplicate key, not an object) is 400.
     static func classify(_ error: WireFormatError, bytes: [UInt8]) -> APIError {
-        let isJSONObject =
-            (try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) is [String: Any]
-        guard isJSONObject else { return APIError.from(error) }
+        guard WireJSON.isObject(bytes) else { return APIError.from(error) }
         return APIError.invalidField(APIError.leadingField(of: error.message), error.message)
     }
 }

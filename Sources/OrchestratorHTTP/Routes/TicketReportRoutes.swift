@@ -13,7 +13,7 @@ struct TicketReportRoutes<Context: RequestContext> {
     var collection: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
         routes.post("{ticket_id}/heartbeat") { request, context in
-            let ticketId = try context.parameters.require("ticket_id")
+            let ticketId = try PathParameter.id("ticket_id", in: context)
             let lease = try await BodyReader.decode(LeaseProof.self, from: request, limit: maxBodyBytes)
             let record = try await engine.report(
                 TicketReport(
@@ -26,7 +26,7 @@ struct TicketReportRoutes<Context: RequestContext> {
             return try JSONResponse.make(HeartbeatAnswer(ticketId: ticketId, leaseExpiresAt: record.leaseExpiresAt))
         }
         routes.post("{ticket_id}/complete") { request, context in
-            let ticketId = try context.parameters.require("ticket_id")
+            let ticketId = try PathParameter.id("ticket_id", in: context)
             let body = try await BodyReader.decode(CompleteBody.self, from: request, limit: maxBodyBytes)
             let result = ExecutionResult(
                 ticketId: ticketId,
@@ -52,7 +52,7 @@ struct TicketReportRoutes<Context: RequestContext> {
             return try JSONResponse.make(ReportAnswer(record))
         }
         routes.post("{ticket_id}/fail") { request, context in
-            let ticketId = try context.parameters.require("ticket_id")
+            let ticketId = try PathParameter.id("ticket_id", in: context)
             let body = try await BodyReader.decode(FailBody.self, from: request, limit: maxBodyBytes)
             let result = ExecutionResult(
                 ticketId: ticketId,

@@ -9,10 +9,10 @@ struct TicketRoutes<Context: RequestContext> {
     var collection: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
         routes.get("by-plan/{plan_id}") { request, context in
-            try await byPlan(try context.parameters.require("plan_id"), request)
+            try await byPlan(try PathParameter.id("plan_id", in: context), request)
         }
         routes.get("{ticket_id}") { _, context in
-            try await ticket(try context.parameters.require("ticket_id"))
+            try await ticket(try PathParameter.id("ticket_id", in: context))
         }
         return routes
     }

@@ -20,7 +20,7 @@ struct WorkerRoutes<Context: RequestContext> {
             return try JSONResponse.make(snapshot)
         }
         routes.post("{worker_id}/poll") { request, context in
-            let workerId = try context.parameters.require("worker_id")
+            let workerId = try PathParameter.id("worker_id", in: context)
             let body = try await BodyReader.decode(
                 PollBody.self,
                 from: request,

@@ -41,7 +41,7 @@ struct WorkflowActionRoutes<Context: RequestContext> {
     }
 
     func perform(_ action: OperatorAction, _ context: Context) async throws -> Response {
-        let workflowId = try context.parameters.require("workflow_id")
+        let workflowId = try PathParameter.workflowId(in: context)
         let state = try await engine.perform(action, on: workflowId)
         return try JSONResponse.make(WorkflowView(state))
     }

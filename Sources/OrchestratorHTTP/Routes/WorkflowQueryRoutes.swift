@@ -13,7 +13,7 @@ struct WorkflowQueryRoutes<Context: RequestContext> {
         let routes = RouteCollection(context: Context.self)
         routes.post("start") { request, _ in try await start(request) }
         routes.post("{workflow_id}/query") { request, context in
-            try await query(try context.parameters.require("workflow_id"), request)
+            try await query(try PathParameter.workflowId(in: context), request)
         }
         return routes
     }

@@ -17,10 +17,10 @@ struct WorkflowRoutes<Context: RequestContext> {
             try JSONResponse.make(WorkflowResultView(state: try await state(context)))
         }
         routes.get("{workflow_id}/history") { request, context in
-            try await history(try context.parameters.require("workflow_id"), request)
+            try await history(try PathParameter.workflowId(in: context), request)
         }
         routes.get("{workflow_id}/audit") { _, context in
-            let workflowId = try context.parameters.require("workflow_id")
+            let workflowId = try PathParameter.workflowId(in: context)
             try await requireExists(workflowId)
             return try JSONResponse.make(
                 Audits(workflowId: workflowId, audits: try await engine.store.audits(workflowId))
@@ -30,7 +30,7 @@ struct WorkflowRoutes<Context: RequestContext> {
     }
 
     func state(_ context: Context) async throws -> WorkflowState {
-        try await WorkflowLookup.state(try context.parameters.require("workflow_id"), engine: engine)
+        try await WorkflowLookup.state(try PathParameter.workflowId(in: context), engine: engine)
     }
 
     func requireExists(_ workflowId: String) async throws {

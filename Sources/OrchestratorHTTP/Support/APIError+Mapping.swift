@@ -65,7 +65,7 @@ extension APIError {
             case "Avro": "invalid_avro"
             default: "invalid_body"
             }
-        return APIError(.badRequest, code: code, message: error.description)
+        return APIError(.badRequest, code: code, message: error.description, field: error.field)
     }
 
     static func from(status: HTTPResponse.Status, message: String?) -> APIError {

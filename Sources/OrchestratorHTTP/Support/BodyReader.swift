@@ -19,7 +19,8 @@ enum BodyReader {
     }
 
     /// Decodes a JSON body. An empty body reads as `{}` when `emptyIsObject` (bodies whose fields
-    /// all have defaults). Not JSON → 400 `invalid_json`; wrong or missing fields → 422
+    /// all have defaults). Not JSON, too deep or with a duplicate key → 400 `invalid_json` with
+    /// line and column (see ``WireJSON/check(_:)``); wrong or missing fields → 422
     /// `invalid_field` naming the field.
     static func decode<T: Decodable>(
         _ type: T.Type,
@@ -36,6 +37,7 @@ enum BodyReader {
     }
 
     static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+        try WireJSON.check(bytes)
         do {
             return try JSONDecoder().decode(type, from: Data(bytes))
         } catch let error as DecodingError {

@@ -20,11 +20,12 @@ struct StartWorkflowBody: Decodable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         if let text = try? c.decode(String.self, forKey: .plan) {
             do {
-                plan = try JSONDecoder().decode(CognitivePlan.self, from: Data(text.utf8))
+                plan = try WireJSON.decode(CognitivePlan.self, from: Data(text.utf8))
             } catch {
                 throw APIError.invalidField(
                     "cognitive_plan",
-                    "the JSON string does not hold a readable plan: \(describe(error))"
+                    "the JSON string does not hold a readable plan: "
+                        + ((error as? WireFormatError)?.message ?? describe(error))
                 )
             }
         } else {

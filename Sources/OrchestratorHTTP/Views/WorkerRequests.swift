@@ -1,6 +1,7 @@
 import OrchestratorCore
 
-/// `POST /api/v1/workers/register`.
+/// `POST /api/v1/workers/register`. The worker id obeys the ``Identifier`` limits, so that it
+/// can always be named in a poll's path.
 struct RegisterBody: Decodable {
     var workerId: String
     var capabilities: [String]
@@ -14,6 +15,9 @@ struct RegisterBody: Decodable {
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         workerId = try c.decode(String.self, forKey: .workerId)
+        if let problem = Identifier.problem(workerId) {
+            throw APIError.invalidField("worker_id", "worker_id: \(problem)")
+        }
         capabilities = try c.decodeIfPresent([String].self, forKey: .capabilities) ?? []
         labels = try c.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
     }
