@@ -10,6 +10,13 @@ struct JSONParser {
     private var index = 0
     private var depth = 0
     private let maxDepth: Int
+    /// Most elements of any one array.
+    private let maxElements: Int
+    /// Whether values are built; a check only (``JSONSyntax``) keeps nothing but the top-level
+    /// keys, so that checking a large document costs no memory of its size.
+    private let retain: Bool
+    /// The keys of the top-level object, in order (kept also when values are not).
+    private(set) var topLevelKeys: [String] = []
 
     /// Parses a schema text; syntax errors are ``AvroError``s with code `invalidJSON`.
     static func parse(_ bytes: [UInt8]) throws(AvroError) -> JSONValue {
@@ -22,19 +29,37 @@ struct JSONParser {
 
     /// Parses a complete JSON document.
     static func parse(_ bytes: [UInt8], maxDepth: Int) throws(JSONSyntaxError) -> JSONValue {
-        var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
-        parser.skipWhitespace()
-        let value = try parser.parseValue()
-        parser.skipWhitespace()
-        if parser.index < bytes.count {
-            throw parser.error("unexpected content after the JSON document")
+        var parser = JSONParser(bytes: bytes, maxDepth: maxDepth, maxElements: .max, retain: true)
+        return try parser.document()
+    }
+
+    /// Checks a complete document without building it; returns the kind of its top level (a value
+    /// whose containers are empty) and the top-level keys.
+    static func check(
+        _ bytes: [UInt8],
+        maxDepth: Int,
+        maxElements: Int
+    ) throws(JSONSyntaxError) -> (top: JSONValue, keys: [String]) {
+        var parser = JSONParser(bytes: bytes, maxDepth: maxDepth, maxElements: maxElements, retain: false)
+        let top = try parser.document()
+        return (top, parser.topLevelKeys)
+    }
+
+    private mutating func document() throws(JSONSyntaxError) -> JSONValue {
+        skipWhitespace()
+        let value = try parseValue()
+        skipWhitespace()
+        if index < bytes.count {
+            throw error("unexpected content after the JSON document")
         }
         return value
     }
 
-    private init(bytes: [UInt8], maxDepth: Int) {
+    private init(bytes: [UInt8], maxDepth: Int, maxElements: Int, retain: Bool) {
         self.bytes = bytes
         self.maxDepth = maxDepth
+        self.maxElements = maxElements
+        self.retain = retain
     }
 
     private func error(
@@ -117,7 +142,9 @@ struct JSONParser {
             skipWhitespace()
             try expect(UInt8(ascii: ":"), "expected ':'")
             skipWhitespace()
-            members.append((key, try parseValue()))
+            if depth == 1 { topLevelKeys.append(key) }
+            let value = try parseValue()
+            if retain { members.append((key, value)) }
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input in an object") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -134,8 +161,10 @@ struct JSONParser {
 
     private mutating func parseArray() throws(JSONSyntaxError) -> JSONValue {
         try enter()
+        let start = index
         index += 1
         var items: [JSONValue] = []
+        var count = 0
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
             index += 1
@@ -144,7 +173,16 @@ struct JSONParser {
         }
         while true {
             skipWhitespace()
-            items.append(try parseValue())
+            let item = try parseValue()
+            count += 1
+            if count > maxElements {
+                throw error(
+                    "an array with more than \(maxElements) elements",
+                    at: start,
+                    kind: .tooManyElements(maxElements)
+                )
+            }
+            if retain { items.append(item) }
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input in an array") }
             if bytes[index] == UInt8(ascii: ",") {

@@ -17,12 +17,18 @@ public enum JSONSyntax {
     ///
     /// - Parameter maxDepth: the deepest nesting of arrays and objects accepted (the top-level
     ///   container is level 1). The check recurses once per level, so the limit bounds its stack.
-    public static func check(_ bytes: [UInt8], maxDepth: Int) throws(JSONSyntaxError) -> Outline {
-        let value = try JSONParser.parse(bytes, maxDepth: maxDepth)
-        if case .object(let members) = value {
-            return Outline(kind: value.kindName, keys: members.map(\.key))
-        }
-        return Outline(kind: value.kindName, keys: [])
+    ///   - maxElements: the most elements of any one array (a plan's tasks: the size limit is
+    ///     checked while the document is read, before anything of its size is built).
+    ///
+    /// Nothing of the document is kept but its top-level keys: a check costs no memory of the
+    /// document's size.
+    public static func check(
+        _ bytes: [UInt8],
+        maxDepth: Int,
+        maxElements: Int = .max
+    ) throws(JSONSyntaxError) -> Outline {
+        let (top, keys) = try JSONParser.check(bytes, maxDepth: maxDepth, maxElements: maxElements)
+        return Outline(kind: top.kindName, keys: keys)
     }
 }
 
@@ -36,6 +42,8 @@ public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertib
         case tooDeep
         /// An object has this key twice.
         case duplicateKey(String)
+        /// An array has more elements than the limit.
+        case tooManyElements(Int)
     }
 
     public var kind: Kind

@@ -12,7 +12,8 @@ enum IntakeMessage: Sendable {
     static func decode(
         _ message: KafkaMessage,
         topics: KafkaSettings.InputTopics,
-        format: KafkaSettings.MessageFormat
+        format: KafkaSettings.MessageFormat,
+        maxElements: Int = .max
     ) throws -> IntakeMessage {
         let wire: SubmissionDecoder.Format = format == .avro ? .avro : .json
         switch message.topic {
@@ -21,12 +22,20 @@ enum IntakeMessage: Sendable {
                 case .decision(let decision) = try SubmissionDecoder.decode(
                     message.value,
                     format: wire,
-                    kind: .decision
+                    kind: .decision,
+                    maxElements: maxElements
                 )
             else { throw IntakeError("not a decision") }
             return .decision(decision)
         case topics.plans:
-            guard case .plan(let plan) = try SubmissionDecoder.decode(message.value, format: wire, kind: .plan) else {
+            guard
+                case .plan(let plan) = try SubmissionDecoder.decode(
+                    message.value,
+                    format: wire,
+                    kind: .plan,
+                    maxElements: maxElements
+                )
+            else {
                 throw IntakeError("not a plan")
             }
             return .plan(plan)

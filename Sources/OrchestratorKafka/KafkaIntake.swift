@@ -128,7 +128,12 @@ public final class KafkaIntake: Service {
     func handle(_ message: KafkaMessage) async -> Outcome {
         let intake: IntakeMessage
         do {
-            intake = try IntakeMessage.decode(message, topics: settings.topics, format: settings.format)
+            intake = try IntakeMessage.decode(
+                message,
+                topics: settings.topics,
+                format: settings.format,
+                maxElements: engine.configuration.policies.validation.maxTasks
+            )
         } catch {
             return .deadLetter("cannot be read as \(settings.format.rawValue): \(error)")
         }

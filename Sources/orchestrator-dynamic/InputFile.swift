@@ -10,7 +10,8 @@ enum InputFile {
     static func read(
         _ path: String,
         format: SubmissionDecoder.Format,
-        kind: SubmissionDecoder.Kind
+        kind: SubmissionDecoder.Kind,
+        maxElements: Int = .max
     ) throws
         -> Submission
     {
@@ -35,7 +36,7 @@ enum InputFile {
         // malformed JSON text by its bytes.
         let resolved = format == .auto && path.lowercased().hasSuffix(".avro") ? .avro : format
         do {
-            return try SubmissionDecoder.decode(Array(data), format: resolved, kind: kind)
+            return try SubmissionDecoder.decode(Array(data), format: resolved, kind: kind, maxElements: maxElements)
         } catch let error as WireFormatError {
             throw CLIError.unreadableInput("\(path): \(error)")
         }

@@ -49,7 +49,12 @@ struct RunCommand: AsyncParsableCommand {
                     NSTemporaryDirectory() + "orchestrator-run-" + UUID().uuidString.prefix(8)
             }
             if options.metricsPort == nil { configuration.http.metricsPort = 0 }
-            submission = try InputFile.read(file, format: .auto, kind: .auto)
+            submission = try InputFile.read(
+                file,
+                format: .auto,
+                kind: .auto,
+                maxElements: configuration.engine.policies.validation.maxTasks
+            )
         } catch {
             warn("error: \(error)")
             throw ExitCode(2)

@@ -43,7 +43,12 @@ struct ValidateCommand: ParsableCommand {
         let submission: Submission
         do {
             let policies = try ConfigurationFile.load(path: config)
-            submission = try InputFile.read(file, format: inputFormat, kind: kind)
+            submission = try InputFile.read(
+                file,
+                format: inputFormat,
+                kind: kind,
+                maxElements: policies.validation.maxTasks
+            )
             let instant = now ?? Int64(Date().timeIntervalSince1970 * 1000)
             prepared = PlanPreparation(policies: policies).prepare(submission, now: instant)
         } catch let error as CLIError {

@@ -74,4 +74,25 @@ import Testing
         #expect(read.decisionId == "d-1")
         #expect(decodeError("[]")?.message == "expected a JSON object, found an array")
     }
+
+    /// The task limit is checked while the document is read: a plan with one task too many is
+    /// refused as input, naming the limit, before it is decoded.
+    @Test func aPlanOverTheTaskLimitIsRefusedWhileItIsRead() throws {
+        func plan(tasks: Int) -> [UInt8] {
+            let list = (0..<tasks).map { #"{"task_id":"t\#($0)","task_type":"noop"}"# }.joined(separator: ",")
+            return Array(#"{"plan_id":"p","intent_id":"i","tasks":[\#(list)]}"#.utf8)
+        }
+        guard case .plan(let fits) = try SubmissionDecoder.decode(plan(tasks: 10), maxElements: 10) else {
+            Issue.record("not a plan")
+            return
+        }
+        #expect(fits.tasks.count == 10)
+        #expect {
+            _ = try SubmissionDecoder.decode(plan(tasks: 11), maxElements: 10)
+        } throws: { error in
+            let message = (error as? WireFormatError)?.message ?? ""
+            return message.contains("more than 10 elements") && message.contains("validation.max_tasks")
+                && message.contains("line 1, column 40")
+        }
+    }
 }

@@ -26,10 +26,14 @@ public enum WireJSON {
     /// Checks JSON input before it is decoded: well-formed (errors give line and column), no
     /// deeper than ``maxDepth``, and no key twice in one object (other parsers keep the first or
     /// the last value, silently). Returns the outline of the top level.
+    ///
+    /// - Parameter maxElements: the most elements of any one array; intake passes the largest
+    ///   plan it accepts (`validation.max_tasks`), so that an oversized plan is refused while it is
+    ///   read, before it is decoded.
     @discardableResult
-    public static func check(_ bytes: [UInt8]) throws(WireFormatError) -> JSONSyntax.Outline {
+    public static func check(_ bytes: [UInt8], maxElements: Int = .max) throws(WireFormatError) -> JSONSyntax.Outline {
         do throws(JSONSyntaxError) {
-            return try JSONSyntax.check(bytes, maxDepth: maxDepth)
+            return try JSONSyntax.check(bytes, maxDepth: maxDepth, maxElements: maxElements)
         } catch {
             throw WireFormatError(error)
         }
@@ -82,6 +86,13 @@ extension WireFormatError {
             self.init(
                 format: "JSON",
                 message: "nested deeper than the limit of \(WireJSON.maxDepth) levels at \(error.location)"
+            )
+        case .tooManyElements(let limit):
+            self.init(
+                format: "JSON",
+                message:
+                    "the array at \(error.location) has more than \(limit) elements, the limit of the input "
+                    + "(validation.max_tasks)"
             )
         case .duplicateKey(let key):
             self.init(

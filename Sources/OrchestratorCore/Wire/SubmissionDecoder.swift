@@ -18,7 +18,15 @@ public enum SubmissionDecoder {
     /// framing (Confluent: byte 0 and a 4-byte schema id; or the single-object marker), JSON
     /// otherwise; with `.auto` kind, JSON with `decision_id` or `final_decision` is a decision,
     /// otherwise a plan, and Avro is tried as a decision first, then as a plan.
-    public static func decode(_ bytes: [UInt8], format: Format = .auto, kind: Kind = .auto) throws -> Submission {
+    ///
+    /// - Parameter maxElements: the most elements of any JSON array (pass `validation.max_tasks`):
+    ///   an oversized plan is refused while it is read, before anything of its size is built.
+    public static func decode(
+        _ bytes: [UInt8],
+        format: Format = .auto,
+        kind: Kind = .auto,
+        maxElements: Int = .max
+    ) throws -> Submission {
         guard !bytes.isEmpty else { throw WireFormatError(format: "input", message: "the input is empty") }
         let isJSON: Bool
         switch format {
@@ -26,13 +34,13 @@ public enum SubmissionDecoder {
         case .avro: isJSON = false
         case .auto: isJSON = AvroFraming.detectConfluent(bytes) == nil && AvroFraming.detectSingleObject(bytes) == nil
         }
-        return isJSON ? try decodeJSON(bytes, kind: kind) : try decodeAvro(bytes, kind: kind)
+        return isJSON ? try decodeJSON(bytes, kind: kind, maxElements: maxElements) : try decodeAvro(bytes, kind: kind)
     }
 
     /// JSON: checked by ``WireJSON/check(_:)`` (line and column, depth, duplicate keys), and an
     /// object at the top level.
-    static func decodeJSON(_ bytes: [UInt8], kind: Kind) throws -> Submission {
-        let outline = try WireJSON.check(bytes)
+    static func decodeJSON(_ bytes: [UInt8], kind: Kind, maxElements: Int = .max) throws -> Submission {
+        let outline = try WireJSON.check(bytes, maxElements: maxElements)
         guard outline.kind == "object" else {
             let found = ["array": "an array", "string": "a string", "number": "a number", "boolean": "a boolean"]
             throw WireFormatError(

@@ -56,7 +56,12 @@ struct IntakeRoutes<Context: RequestContext> {
         let bytes = try await BodyReader.bytes(of: request, limit: maxBodyBytes)
         let format = Self.format(of: request)
         do {
-            return try SubmissionDecoder.decode(bytes, format: format, kind: kind)
+            return try SubmissionDecoder.decode(
+                bytes,
+                format: format,
+                kind: kind,
+                maxElements: engine.configuration.policies.validation.maxTasks
+            )
         } catch let error as WireFormatError where format == .json {
             throw Self.classify(error, bytes: bytes)
         }
