@@ -50,13 +50,15 @@ for _ in $(seq 1 100); do
 done
 
 set +e
+# Run from the temporary directory: schemathesis keeps a cache of past examples (.schemathesis/) in
+# its working directory, and each run must start from the same state.
 # shellcheck disable=SC2086
-timeout -k 10 600 "$VENV/bin/schemathesis" run "${SCHEMATHESIS_SCHEMA:-$BASE/openapi.yaml}" --url "$BASE" \
+(cd "$WORK" && timeout -k 10 600 "$VENV/bin/schemathesis" run "${SCHEMATHESIS_SCHEMA:-$BASE/openapi.yaml}" --url "$BASE" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,unsupported_method \
   --max-examples "$EXAMPLES" --seed 1 --workers 1 --request-timeout 20 \
   --exclude-path /api/v1/events --continue-on-failure \
-  --baseline Tests/Integration/schemathesis-baseline.json \
-  --report junit --report-dir "$WORK/report" ${SCHEMATHESIS_ARGS:-}
+  --baseline "$ROOT/Tests/Integration/schemathesis-baseline.json" \
+  --report junit --report-dir "$WORK/report" ${SCHEMATHESIS_ARGS:-})
 status=$?
 set -e
 if ! kill -0 "$SERVER_PID" 2>/dev/null; then
