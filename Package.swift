@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "orchestrator-dynamic", targets: ["orchestrator-dynamic"]),
         .library(name: "OrchestratorCore", targets: ["OrchestratorCore"]),
         .library(name: "Avro", targets: ["Avro"]),
+        .executable(name: "orchestrator-fuzz", targets: ["orchestrator-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -142,6 +143,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // libFuzzer targets for the wire decoders (scripts/fuzz.sh builds them with the fuzzer); the
+        // normal build makes a replayer that runs one target over files.
+        .executableTarget(
+            name: "orchestrator-fuzz",
+            dependencies: ["Avro", "OrchestratorCore"],
+            path: "Fuzz/Targets",
             swiftSettings: strictSettings
         ),
         .testTarget(name: "AvroTests", dependencies: ["Avro"], swiftSettings: strictSettings),
