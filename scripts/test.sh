@@ -95,9 +95,9 @@ BIN="$(swift build --show-bin-path)/orchestrator-dynamic"
 log "schemathesis over the OpenAPI document"
 ORCHESTRATOR_BINARY="$BIN" bash scripts/schemathesis.sh
 
-# 3c. libFuzzer over the wire decoders (Fuzz/): 45 s per target, own build in .build-fuzz.
+# 3c. libFuzzer over the wire decoders (Fuzz/): 20 s per target, own build in .build-fuzz.
 log "fuzzing the decoders (libFuzzer)"
-bash scripts/fuzz.sh 45
+bash scripts/fuzz.sh 20
 
 # 4. Wire compatibility with the hive-mind's Python peers.
 log "Avro interop with fastavro"

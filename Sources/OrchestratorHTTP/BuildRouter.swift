@@ -39,7 +39,8 @@ public func buildRouter<Context: RequestContext>(
     context: Context.Type
 ) -> Router<Context> {
     let router = Router(context: Context.self)
-    router.add(middleware: ErrorMiddleware<Context>())
+    let routes = RouteTable()
+    router.add(middleware: ErrorMiddleware<Context>(routes: routes))
     router.add(
         middleware: BodyBudgetMiddleware<Context>(
             budget: BodyBudget(limit: options.maxBufferedBodyBytes),
@@ -79,5 +80,6 @@ public func buildRouter<Context: RequestContext>(
         EventRoutes(engine: engine, keepAliveSeconds: options.eventKeepAliveSeconds).collection,
         atPath: "/api/v1/events"
     )
+    routes.set(router.routes.map { (method: $0.method.rawValue, path: $0.path.description) })
     return router
 }

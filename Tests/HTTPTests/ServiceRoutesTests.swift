@@ -97,4 +97,22 @@ import Testing
             }
         }
     }
+
+    /// A path the API serves, asked with a method it does not answer there: 405 naming the methods
+    /// in `Allow`, not the router's 404. An unknown path stays 404.
+    @Test func aWrongMethodIs405WithAllow() async throws {
+        try await TestServer.with { server in
+            try await server.application.test(.router) { client in
+                let health = try await client.execute(uri: "/health", method: .delete)
+                #expect(health.status == .methodNotAllowed)
+                #expect(health.headers[.allow] == "GET")
+                #expect(try health.json["error"]?["code"]?.string == "method_not_allowed")
+                let approve = try await client.execute(uri: "/api/v1/workflows/orch-x/approve", method: .get)
+                #expect(approve.status == .methodNotAllowed)
+                #expect(approve.headers[.allow] == "POST")
+                let unknown = try await client.execute(uri: "/api/v1/nothing-here", method: .get)
+                #expect(unknown.status == .notFound)
+            }
+        }
+    }
 }

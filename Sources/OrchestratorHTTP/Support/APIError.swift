@@ -17,6 +17,8 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
     public var refusal: String?
     /// Sent as the `Retry-After` header (503 when the server is busy).
     public var retryAfterSeconds: Int?
+    /// Sent as the `Allow` header (405).
+    public var allow: String?
 
     public init(
         _ status: HTTPResponse.Status,
@@ -38,6 +40,7 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
         var headers = HTTPFields()
         headers[.contentType] = JSONResponse.contentType
         if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
+        if let allow { headers[.allow] = allow }
         let body = (try? WireJSON.encode(Envelope(error: self))) ?? Data(#"{"error":{"code":"internal"}}"#.utf8)
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }

@@ -4,6 +4,9 @@ import Logging
 /// Turns every error a route throws (and the router's own 404/405) into the API's JSON error
 /// body, logging server-side failures.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The router's routes: a path it serves under other methods is answered 405.
+    var routes = RouteTable()
+
     func handle(
         _ request: Request,
         context: Context,
@@ -12,7 +15,19 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            let apiError = APIError.from(error)
+            var apiError = APIError.from(error)
+            if apiError.status == .notFound, (error as? HTTPError)?.status == .notFound {
+                let allowed = routes.methods(for: request.uri.path)
+                if !allowed.isEmpty {
+                    apiError = APIError(
+                        .methodNotAllowed,
+                        code: "method_not_allowed",
+                        message: "\(request.method) is not allowed on \(request.uri.path); allowed: "
+                            + allowed.joined(separator: ", ")
+                    )
+                    apiError.allow = allowed.joined(separator: ", ")
+                }
+            }
             if apiError.code == "incomplete_body" {
                 context.logger.debug(
                     "request body incomplete",
