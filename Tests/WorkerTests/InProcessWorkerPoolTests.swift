@@ -113,8 +113,12 @@ struct InProcessWorkerPoolTests {
         #expect(harness.pool.workerIds == ["test-worker-1", "test-worker-2", "test-worker-3"])
         // Every worker registered and is long-polling when the pool is cancelled; the suite's time
         // limit fails the test if stopping hangs.
-        let registered = try await eventually(timeout: .seconds(10)) {
-            Set(try await harness.engine.store.workers().map(\.workerId)) == Set(harness.pool.workerIds)
+        // (The store is migrated by the engine as it starts: read it once the engine runs.)
+        let registered = await eventually(timeout: .seconds(30)) {
+            guard harness.engine.isRunning, let workers = try? await harness.engine.store.workers() else {
+                return false
+            }
+            return Set(workers.map(\.workerId)) == Set(harness.pool.workerIds)
         }
         #expect(registered)
         await harness.stop()
