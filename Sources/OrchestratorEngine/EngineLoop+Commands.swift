@@ -445,7 +445,11 @@ extension EngineLoop {
 
     func tick() async {
         let at = now
-        for spec in timers.due(at: at, limit: configuration.maxBatch) where cache[spec.workflowId] != nil {
+        // Fairness: a batch takes at most a quarter of `max_batch` fired timers, so that thousands
+        // of deadlines passing at once are applied over several batches and every other command
+        // still waits for at most one small commit. Timers not taken now stay due for the next tick.
+        let room = max(0, configuration.maxBatch / 4 - batch.commits.count)
+        for spec in timers.due(at: at, limit: room) where cache[spec.workflowId] != nil {
             do {
                 try await transition(spec.workflowId, spec.event, fired: [spec.key])
             } catch {
