@@ -448,9 +448,10 @@ extension EngineLoop {
         // Fairness: a batch takes at most a quarter of `max_batch` fired timers, so that thousands
         // of deadlines passing at once are applied over several batches and every other command
         // still waits for at most one small commit. Timers not taken now stay due for the next tick.
-        let room = max(0, configuration.maxBatch / 4 - batch.commits.count)
+        let room = max(0, configuration.maxBatch / 4 - batch.firedTimers)
         for spec in timers.due(at: at, limit: room) where cache[spec.workflowId] != nil {
             do {
+                batch.firedTimers += 1
                 try await transition(spec.workflowId, spec.event, fired: [spec.key])
             } catch {
                 logger.debug("timer ignored", metadata: ["timer": "\(spec.key)", "reason": "\(error)"])

@@ -30,6 +30,8 @@ final class EngineLoop {
         /// Decision ids and workflow ids created in this batch.
         var newDecisions: [String: String] = [:]
         var newWorkflowIds: Set<String> = []
+        /// Timers fired into this batch (``tick()`` bounds them).
+        var firedTimers = 0
 
         var isEmpty: Bool { commits.isEmpty && replies.isEmpty }
 
@@ -56,6 +58,7 @@ final class EngineLoop {
             touched.formUnion(later.touched)
             newDecisions.merge(later.newDecisions) { first, _ in first }
             newWorkflowIds.formUnion(later.newWorkflowIds)
+            firedTimers += later.firedTimers
         }
     }
 
