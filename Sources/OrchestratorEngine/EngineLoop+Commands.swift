@@ -445,10 +445,11 @@ extension EngineLoop {
 
     func tick() async {
         let at = now
-        // Fairness: a batch takes at most a quarter of `max_batch` fired timers, so that thousands
-        // of deadlines passing at once are applied over several batches and every other command
-        // still waits for at most one small commit. Timers not taken now stay due for the next tick.
-        let room = max(0, configuration.maxBatch / 4 - batch.firedTimers)
+        // Fairness: a batch takes at most `max_batch` fired timers, however many ticks pass while
+        // the previous batch is written, so that thousands of deadlines passing at once are applied
+        // over several batches and every other command waits for at most one bounded commit.
+        // Timers not taken now stay due for the next tick.
+        let room = max(0, configuration.maxBatch - batch.firedTimers)
         for spec in timers.due(at: at, limit: room) where cache[spec.workflowId] != nil {
             do {
                 batch.firedTimers += 1
