@@ -55,10 +55,10 @@ struct BenchRunner {
         }
         return .init(
             runs: runs,
-            completionP50Ms: percentile(completion, 50),
-            completionP99Ms: percentile(completion, 99),
-            dispatchP50Ms: percentile(dispatch, 50),
-            dispatchP99Ms: percentile(dispatch, 99),
+            completionP50Ms: Self.percentile(completion, 50),
+            completionP99Ms: Self.percentile(completion, 99),
+            dispatchP50Ms: Self.percentile(dispatch, 50),
+            dispatchP99Ms: Self.percentile(dispatch, 99),
             fingerprint: BenchWorkload.generate(shape: .chain, tasks: 10, seed: seed).fingerprint
         )
     }
@@ -79,8 +79,8 @@ struct BenchRunner {
             fingerprint: plan.fingerprint,
             totalMs: Double(frame.timestamp - start),
             status: frame.status,
-            dispatchP50Ms: percentile(dispatch, 50),
-            dispatchP99Ms: percentile(dispatch, 99)
+            dispatchP50Ms: Self.percentile(dispatch, 50),
+            dispatchP99Ms: Self.percentile(dispatch, 99)
         )
     }
 
@@ -148,7 +148,7 @@ struct BenchRunner {
         }
     }
 
-    func percentile(_ values: [Double], _ p: Double) -> Double {
+    static func percentile(_ values: [Double], _ p: Double) -> Double {
         guard !values.isEmpty else { return 0 }
         let sorted = values.sorted()
         let rank = Int((p / 100 * Double(sorted.count - 1)).rounded())

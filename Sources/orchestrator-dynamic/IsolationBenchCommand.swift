@@ -195,11 +195,6 @@ struct IsolationBenchCommand: AsyncParsableCommand {
             let workedSeconds = seconds(clock.now - start)
             await group.triggerGracefulShutdown()
             running.cancelAll()
-            let sorted = probes.sorted()
-            func percentile(_ p: Double) -> Double {
-                guard !sorted.isEmpty else { return 0 }
-                return sorted[min(sorted.count - 1, Int((p / 100 * Double(sorted.count - 1)).rounded()))]
-            }
             return IsolationFigures(
                 name: name,
                 tasks: tasks.count,
@@ -208,9 +203,9 @@ struct IsolationBenchCommand: AsyncParsableCommand {
                 finalStatus: progress.current.finalStatus ?? "not finished",
                 incidents: progress.current.incidents,
                 probes: probes.count,
-                probeP50Ms: percentile(50),
-                probeP99Ms: percentile(99),
-                probeMaxMs: sorted.last ?? 0,
+                probeP50Ms: BenchRunner.percentile(probes, 50),
+                probeP99Ms: BenchRunner.percentile(probes, 99),
+                probeMaxMs: probes.max() ?? 0,
                 peakRSSMiB: Double(sampler.peak) / 1_048_576,
                 processPeakRSSMiB: Double(ResourceUsage.peakResidentBytes()) / 1_048_576
             )

@@ -999,3 +999,21 @@ def replay_problems(binary: str, workflow_ids: Iterable[str], store_args: list[s
         results = sorted(r for chunk in pool.map(run_slot, range(slots)) for r in chunk)
     problems = [r for _, r in results if r is not None]
     return problems, len(ids) - len(problems)
+
+
+# --- hand-made history entries, for the tests of the checks above ------------------------------------
+
+
+def history_entry(sequence: int, at: int, kind: str, **payload) -> dict:
+    """A history entry as `GET /api/v1/workflows/{id}/history` lists it."""
+    return {"sequence": sequence, "at": at, "type": kind, "event": {kind: payload}}
+
+
+def leased_entry(seq, at, tid, worker, ttl=1500):
+    return history_entry(seq, at, "leased", ticketId=tid, workerId=worker, expiresAt=at + ttl)
+
+
+def completed_entry(seq, at, tid, epoch, worker=None):
+    result = {"ticket_id": tid, "status": "COMPLETED", "result": {"success": True, "metadata": {"worker_id": worker}}}
+    return history_entry(seq, at, "completed", ticketId=tid, leaseEpoch=epoch, result=result)
+

@@ -14,17 +14,7 @@ from harness import (
 )
 
 
-def _entry(sequence: int, at: int, kind: str, **payload) -> dict:
-    return {"sequence": sequence, "at": at, "type": kind, "event": {kind: payload}}
-
-
-def _leased(seq, at, tid, worker, ttl=1500):
-    return _entry(seq, at, "leased", ticketId=tid, workerId=worker, expiresAt=at + ttl)
-
-
-def _completed(seq, at, tid, epoch, worker=None):
-    result = {"ticket_id": tid, "status": "COMPLETED", "result": {"success": True, "metadata": {"worker_id": worker}}}
-    return _entry(seq, at, "completed", ticketId=tid, leaseEpoch=epoch, result=result)
+from harness import completed_entry as _completed, history_entry as _entry, leased_entry as _leased  # noqa: E402
 
 
 def _view(wid: str, decision: str, status: str, tickets: list[tuple[str, str]]) -> dict:
