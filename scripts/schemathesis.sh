@@ -49,13 +49,17 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 
+# The server's own admin token (the secure default: created in the data directory at its first
+# start), so every operation is exercised past authentication.
+TOKEN=$(cat "$WORK/data/admin.token")
+
 set +e
 # Run from the temporary directory: schemathesis keeps a cache of past examples (.schemathesis/) in
 # its working directory, and each run must start from the same state.
 # shellcheck disable=SC2086
 (cd "$WORK" && timeout -k 10 600 "$VENV/bin/schemathesis" run "${SCHEMATHESIS_SCHEMA:-$BASE/openapi.yaml}" --url "$BASE" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,unsupported_method \
-  --max-examples "$EXAMPLES" --seed 1 --workers 1 --request-timeout 20 \
+  --max-examples "$EXAMPLES" --seed 1 --workers 1 --request-timeout 20 --header "Authorization: Bearer $TOKEN" \
   --exclude-path /api/v1/events --continue-on-failure \
   --baseline "$ROOT/Tests/Integration/schemathesis-baseline.json" \
   --report junit --report-dir "$WORK/report" ${SCHEMATHESIS_ARGS:-})

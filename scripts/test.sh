@@ -16,7 +16,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   log "creating Python venv $VENV"
   python3 -m venv "$VENV"
 fi
-if ! "$VENV/bin/python" -c 'import fastavro, pytest, requests' 2>/dev/null; then
+if ! "$VENV/bin/python" -c 'import fastavro, pytest, requests, yaml' 2>/dev/null; then
   log "installing Python test peers"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check \
     -r Tests/Interop/requirements.txt -r Tests/Integration/requirements.txt

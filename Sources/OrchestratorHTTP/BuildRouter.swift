@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdAuth
 import OrchestratorCore
 import OrchestratorEngine
 import Prometheus
@@ -12,35 +13,41 @@ import Prometheus
 ///   - metrics: the registry `/metrics` renders; `nil` answers 404 there.
 ///   - clock: stamps worker results.
 ///   - readiness: checks `/ready` runs besides the database and the engine.
+///   - access: who may call what (``AccessControl``; `.none` turns every check off).
 public func buildRouter(
     engine: Engine,
     options: HTTPOptions,
     metrics: PrometheusCollectorRegistry?,
     clock: any WallClock = SystemClock(),
-    readiness: [ReadinessCheck] = []
-) -> Router<BasicRequestContext> {
+    readiness: [ReadinessCheck] = [],
+    access: AccessControl
+) -> Router<BasicAuthRequestContext<Principal>> {
     buildRouter(
         engine: engine,
         options: options,
         metrics: metrics,
         clock: clock,
         readiness: readiness,
-        context: BasicRequestContext.self
+        access: access,
+        context: BasicAuthRequestContext<Principal>.self
     )
 }
 
-/// ``buildRouter(engine:options:metrics:clock:readiness:)`` for a server with its own request context.
-public func buildRouter<Context: RequestContext>(
+/// ``buildRouter(engine:options:metrics:clock:readiness:access:)`` for a server with its own
+/// request context.
+public func buildRouter<Context: AuthRequestContext<Principal>>(
     engine: Engine,
     options: HTTPOptions,
     metrics: PrometheusCollectorRegistry?,
     clock: any WallClock = SystemClock(),
     readiness: [ReadinessCheck] = [],
+    access: AccessControl,
     context: Context.Type
 ) -> Router<Context> {
     let router = Router(context: Context.self)
     let routes = RouteTable()
     router.add(middleware: ErrorMiddleware<Context>(routes: routes))
+    router.add(middleware: AccessMiddleware<Context>(access: access))
     router.add(
         middleware: BodyBudgetMiddleware<Context>(
             budget: BodyBudget(limit: options.maxBufferedBodyBytes),
@@ -81,5 +88,24 @@ public func buildRouter<Context: RequestContext>(
         atPath: "/api/v1/events"
     )
     routes.set(router.routes.map { (method: $0.method.rawValue, path: $0.path.description) })
+    return router
+}
+
+/// The router of the metrics-only listener: `GET /metrics`, open or behind a `read` token as
+/// ``AccessControl/metricsNeedToken`` says.
+public func buildMetricsRouter(
+    metrics: PrometheusCollectorRegistry,
+    access: AccessControl
+) -> Router<BasicAuthRequestContext<Principal>> {
+    let router = Router(context: BasicAuthRequestContext<Principal>.self)
+    router.add(middleware: ErrorMiddleware<BasicAuthRequestContext<Principal>>())
+    router.add(middleware: AccessMiddleware<BasicAuthRequestContext<Principal>>(access: access))
+    router.get("/metrics") { _, _ -> Response in
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4"],
+            body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer()))
+        )
+    }
     return router
 }

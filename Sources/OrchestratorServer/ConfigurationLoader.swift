@@ -18,6 +18,10 @@ public enum ConfigurationLoader {
         ("ORCHESTRATOR_OWNERSHIP_TTL_MS", "storage.ownership_ttl_ms"),
         ("ORCHESTRATOR_OUTBOX_DIR", "outbox.directory"),
         ("ORCHESTRATOR_LOG_LEVEL", "log_level"),
+        ("ORCHESTRATOR_AUTH", "auth.mode (required, none)"),
+        ("ORCHESTRATOR_AUTH_FILE", "auth.tokens_file"),
+        ("ORCHESTRATOR_AUTH_ANONYMOUS_ROLES", "auth.anonymous_roles (comma-separated)"),
+        ("ORCHESTRATOR_METRICS_NEED_TOKEN", "auth.metrics_need_token (true, false)"),
         ("ORCHESTRATOR_OUTBOX_SINK", "outbox.sink (files, kafka, both)"),
         ("KAFKA_TICKETS_TOPIC", "outbox.topics.tickets"),
         ("KAFKA_INCIDENTS_TOPIC", "outbox.topics.incidents"),
@@ -72,6 +76,16 @@ public enum ConfigurationLoader {
         if let value = env["ORCHESTRATOR_OUTBOX_DIR"] { configuration.outbox.directory = value }
         if let value = env["ORCHESTRATOR_LOG_LEVEL"] { configuration.logLevel = value }
         if let value = env["KAFKA_TICKETS_TOPIC"] { configuration.outbox.topics.tickets = value }
+        if let value = env["ORCHESTRATOR_AUTH"] { configuration.auth.mode = value }
+        if let value = env["ORCHESTRATOR_AUTH_FILE"] { configuration.auth.tokensFile = value }
+        if let value = env["ORCHESTRATOR_AUTH_ANONYMOUS_ROLES"] {
+            configuration.auth.anonymousRoles = value.split(separator: ",").map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }.filter { !$0.isEmpty }
+        }
+        if let value = env["ORCHESTRATOR_METRICS_NEED_TOKEN"] {
+            configuration.auth.metricsNeedToken = try bool(value, "ORCHESTRATOR_METRICS_NEED_TOKEN")
+        }
         try applyKafka(env, to: &configuration)
         return configuration
     }
@@ -115,6 +129,14 @@ public enum ConfigurationLoader {
             throw ConfigurationError(
                 "outbox.sink \(configuration.outbox.sink.rawValue) needs kafka.bootstrap_servers (KAFKA_BOOTSTRAP_SERVERS)"
             )
+        }
+    }
+
+    static func bool(_ text: String, _ name: String) throws -> Bool {
+        switch text.lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw ConfigurationError("\(name) must be true or false, got \"\(text)\"")
         }
     }
 
@@ -188,6 +210,7 @@ public enum ConfigurationLoader {
     /// Keys whose default is nil (so they do not appear in the encoded defaults), with their coding key.
     static let optionalKeys: [String: String] = [
         "storage.database_url": "databaseURL", "outbox.directory": "directory", "storage.replica_id": "replicaId",
+        "auth.tokens_file": "tokensFile",
     ]
 
     private static func normalise(_ key: String) -> String {

@@ -63,7 +63,14 @@ public struct OrchestratorServer: Sendable {
                 version: ServerVersion.current,
                 maxBufferedBodyBytes: configuration.http.maxBufferedBodyBytes
             )
-            let router = buildRouter(engine: engine, options: options, metrics: registry, readiness: readiness)
+            let access = try AuthSetup.accessControl(configuration, logger: logger)
+            let router = buildRouter(
+                engine: engine,
+                options: options,
+                metrics: registry,
+                readiness: readiness,
+                access: access
+            )
             services.append(
                 Application(
                     router: router,
@@ -75,14 +82,7 @@ public struct OrchestratorServer: Sendable {
                 )
             )
             if configuration.http.metricsPort > 0 {
-                let metricsRouter = Router()
-                metricsRouter.get("/metrics") { _, _ -> Response in
-                    Response(
-                        status: .ok,
-                        headers: [.contentType: "text/plain; version=0.0.4"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer()))
-                    )
-                }
+                let metricsRouter = buildMetricsRouter(metrics: registry, access: access)
                 services.append(
                     Application(
                         router: metricsRouter,

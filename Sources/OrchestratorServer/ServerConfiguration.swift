@@ -12,6 +12,8 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     public var engine = EngineConfiguration()
     /// Kafka: bootstrap servers, security, the intake consumers' topics and group, the format.
     public var kafka = KafkaSettings()
+    /// Who may call the API (docs/SECURITY.md).
+    public var auth = Auth()
     public var logLevel: String = "info"
 
     public init() {}
@@ -63,6 +65,22 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         public enum Sink: String, Sendable, Equatable, Codable, CaseIterable {
             case files, kafka, both
         }
+    }
+
+    public struct Auth: Sendable, Equatable, Codable {
+        /// `required` (the default: every API route needs a bearer token) or `none` (no checks;
+        /// a warning at every start).
+        public var mode: String = "required"
+        /// A JSON file of named tokens (`{"tokens": [{"name", "sha256", "roles"}]}`). When neither
+        /// it nor a JWT key is set, `serve` creates `<data_dir>/admin.token` and accepts that token
+        /// as `admin`.
+        public var tokensFile: String?
+        /// Roles granted to requests that carry no token, for deployments whose service mesh
+        /// authenticates callers (the hive-mind's services send none). Empty by default.
+        public var anonymousRoles: [String] = []
+        /// Whether `/metrics` (on both listeners) needs a token with `read`; off by default.
+        public var metricsNeedToken: Bool = false
+        public init() {}
     }
 
     /// The SQLite path selected by the configuration.

@@ -13,13 +13,20 @@ public final class OrchestratorClient: Sendable {
     public let baseURL: String
     /// Timeout of a request (a long poll adds its wait to it).
     public let requestTimeoutMs: Int64
+    /// Sent as `Authorization: Bearer <token>` on every request when set.
+    let token: String?
     /// Long polls, heartbeats and reports of every slot of a worker go through this one client.
     private let http = OwnedHTTPClient(followRedirects: false, connectionsPerHost: 512)
 
-    public init(baseURL: String, requestTimeoutMs: Int64 = 30_000) {
+    /// - Parameters:
+    ///   - baseURL: the server, e.g. `http://127.0.0.1:8000`.
+    ///   - token: the bearer token (API token or JWT) sent with every request.
+    ///   - requestTimeoutMs: timeout of one request.
+    public init(baseURL: String, token: String? = nil, requestTimeoutMs: Int64 = 30_000) {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base
+        self.token = token
         self.requestTimeoutMs = requestTimeoutMs
     }
 
@@ -108,6 +115,7 @@ public final class OrchestratorClient: Sendable {
         request.method = .init(rawValue: method)
         request.headers.add(name: "Accept", value: "application/json")
         request.headers.add(name: "User-Agent", value: "orchestrator-dynamic-client")
+        if let token { request.headers.add(name: "Authorization", value: "Bearer " + token) }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(body)

@@ -23,6 +23,7 @@ struct RunCommand: AsyncParsableCommand {
     var file: String
 
     @OptionGroup var options: ServerOptions
+    @OptionGroup var listen: ListenOptions
 
     @Option(help: "Built-in workers running tickets concurrently.")
     var workers: Int = 4
@@ -49,6 +50,10 @@ struct RunCommand: AsyncParsableCommand {
                     NSTemporaryDirectory() + "orchestrator-run-" + UUID().uuidString.prefix(8)
             }
             if options.metricsPort == nil { configuration.http.metricsPort = 0 }
+            // `run --port` serves the API for local workers: on loopback unless told otherwise,
+            // with the same authentication as `serve` (the admin token in the data directory).
+            if ProcessInfo.processInfo.environment["ORCHESTRATOR_HOST"] == nil { configuration.http.host = "127.0.0.1" }
+            listen.apply(to: &configuration)
             submission = try InputFile.read(
                 file,
                 format: .auto,
@@ -72,6 +77,13 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         print("data directory \(configuration.storage.dataDir)")
+        if options.port != nil, configuration.auth.mode.lowercased() != "none",
+            configuration.auth.tokensFile == nil
+        {
+            print(
+                "API on http://\(configuration.http.host):\(configuration.http.port), admin token in \(AuthSetup.adminTokenPath(configuration))"
+            )
+        }
         let executor = ReferenceExecutor(
             options: ExecutorOptions(allowShell: allowShell, simulationScale: simulationScale)
         )

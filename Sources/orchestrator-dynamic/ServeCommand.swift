@@ -11,13 +11,16 @@ struct ServeCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var options: ServerOptions
+    @OptionGroup var listen: ListenOptions
 
     func run() async throws {
         let configuration: ServerConfiguration
         let server: OrchestratorServer
         let logger: Logger
         do {
-            configuration = try options.configuration()
+            var loaded = try options.configuration()
+            listen.apply(to: &loaded)
+            configuration = loaded
             logger = Logs.make("orchestrator-dynamic", level: configuration.logLevel)
             server = try OrchestratorServer(configuration: configuration, logger: logger)
         } catch {
@@ -27,7 +30,8 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info(
             "orchestrator-dynamic serving",
             metadata: [
-                "port": "\(configuration.http.port)", "database": "\(server.storeLocation.description)",
+                "host": "\(configuration.http.host)", "port": "\(configuration.http.port)",
+                "database": "\(server.storeLocation.description)",
                 "outbox": "\(configuration.outboxDirectory ?? "-")",
                 "outbox_sink": "\(configuration.outbox.sink.rawValue)",
                 "kafka": "\(configuration.kafka.isEnabled ? configuration.kafka.bootstrapServers : "-")",

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import OrchestratorServer
+import OrchestratorWorker
 
 /// Flags shared by `serve`, `run`, `replay` and `migrate`; each also has an environment variable.
 struct ServerOptions: ParsableArguments {
@@ -54,8 +55,49 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "Base URL of the orchestrator API (env ORCHESTRATOR_URL; default http://127.0.0.1:8000).")
     var url: String?
 
+    @Option(
+        help: """
+            Bearer token (API token or JWT). Prefer --token-file or env ORCHESTRATOR_TOKEN: a flag's \
+            value shows in the process list.
+            """
+    )
+    var token: String?
+
+    @Option(help: "File holding the bearer token, e.g. <data-dir>/admin.token (env ORCHESTRATOR_TOKEN_FILE).")
+    var tokenFile: String?
+
     var baseURL: String {
         url ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_URL"] ?? "http://127.0.0.1:8000"
+    }
+
+    /// The token: --token, else --token-file, else ORCHESTRATOR_TOKEN, else ORCHESTRATOR_TOKEN_FILE.
+    func bearerToken() throws -> String? {
+        let env = ProcessInfo.processInfo.environment
+        if let token { return token }
+        if let file = tokenFile ?? (env["ORCHESTRATOR_TOKEN"] == nil ? env["ORCHESTRATOR_TOKEN_FILE"] : nil) {
+            let text: String
+            do {
+                text = try String(contentsOfFile: file, encoding: .utf8)
+            } catch {
+                throw CLIError.unreadableInput("cannot read the token file \(file): \(error.localizedDescription)")
+            }
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !trimmed.isEmpty else { throw CLIError.unreadableInput("the token file \(file) is empty") }
+            return trimmed
+        }
+        if let token = env["ORCHESTRATOR_TOKEN"], !token.isEmpty { return token }
+        return nil
+    }
+
+    /// An API client of ``baseURL`` sending the bearer token; exit status 2 when the token file
+    /// cannot be read.
+    func apiClient() throws -> OrchestratorClient {
+        do {
+            return OrchestratorClient(baseURL: baseURL, token: try bearerToken())
+        } catch {
+            warn("error: \(error)")
+            throw ExitCode(2)
+        }
     }
 }
 
@@ -71,4 +113,37 @@ enum Logs {
 /// Writes a line to standard error.
 func warn(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Flags of the commands that listen (`serve`, and `run` with --port): bind address and
+/// authentication.
+struct ListenOptions: ParsableArguments {
+    @Option(
+        help: """
+            Address to bind (env ORCHESTRATOR_HOST; default 0.0.0.0 for serve, 127.0.0.1 for run).
+            """
+    )
+    var host: String?
+
+    @Option(
+        help: """
+            Authentication: required (default; a bearer token on every API route) or none (no checks, \
+            for experiments only) (env ORCHESTRATOR_AUTH). See docs/SECURITY.md.
+            """
+    )
+    var auth: String?
+
+    @Option(
+        help: """
+            JSON file of named API tokens with their roles (env ORCHESTRATOR_AUTH_FILE). Without it, \
+            <data-dir>/admin.token is created and accepted as admin.
+            """
+    )
+    var authFile: String?
+
+    func apply(to configuration: inout ServerConfiguration) {
+        if let host { configuration.http.host = host }
+        if let auth { configuration.auth.mode = auth }
+        if let authFile { configuration.auth.tokensFile = authFile }
+    }
 }

@@ -36,7 +36,7 @@ struct SubmitCommand: AsyncParsableCommand {
             warn("error: cannot read \(file): \(error)")
             throw ExitCode(2)
         }
-        let api = OrchestratorClient(baseURL: client.baseURL)
+        let api = try client.apiClient()
         defer { Task { await api.shutdown() } }
         do {
             let response: SubmitResponse
@@ -83,7 +83,7 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var client: ClientOptions
 
     func run() async throws {
-        let api = OrchestratorClient(baseURL: client.baseURL)
+        let api = try client.apiClient()
         defer { Task { await api.shutdown() } }
         do {
             guard let workflowId else {

@@ -39,7 +39,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logs.make("orchestrator-worker", level: logLevel)
-        let api = OrchestratorClient(baseURL: client.baseURL)
+        let api = try client.apiClient()
         let executor = ReferenceExecutor(
             options: ExecutorOptions(allowShell: allowShell, simulationScale: simulationScale)
         )

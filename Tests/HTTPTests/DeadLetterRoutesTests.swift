@@ -61,7 +61,8 @@ import Testing
                     readiness: [
                         ReadinessCheck(name: "kafka") { "broker 127.0.0.1:1 unreachable" },
                         ReadinessCheck(name: "other") { nil },
-                    ]
+                    ],
+                    access: .none
                 ),
                 logger: quietLogger
             )

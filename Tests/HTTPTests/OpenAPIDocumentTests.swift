@@ -11,7 +11,7 @@ import Testing
     /// `get /api/v1/workflows/{workflow_id}`. A route added without documentation, or documentation
     /// of a route that is gone, fails the test.
     static func routedOperations(_ engine: Engine) -> Set<String> {
-        let router = buildRouter(engine: engine, options: HTTPOptions(), metrics: nil)
+        let router = buildRouter(engine: engine, options: HTTPOptions(), metrics: nil, access: .none)
         return Set(router.routes.map { "\($0.method.rawValue.lowercased()) \($0.path.description)" })
     }
 

@@ -75,7 +75,7 @@ import Testing
     @Test func metricsAreNotFoundWithoutARegistry() async throws {
         try await TestServer.with { server in
             let app = Application(
-                router: buildRouter(engine: server.engine, options: server.options, metrics: nil),
+                router: buildRouter(engine: server.engine, options: server.options, metrics: nil, access: .none),
                 logger: quietLogger
             )
             try await app.test(.router) { client in

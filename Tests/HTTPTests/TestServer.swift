@@ -16,10 +16,12 @@ struct TestServer {
     let store: SQLiteWorkflowStore
     let registry: PrometheusCollectorRegistry
     let options: HTTPOptions
+    /// Who may call the API; `.none` (no checks) unless a test is about authentication.
+    var access: AccessControl = .none
 
     var application: some ApplicationProtocol {
         Application(
-            router: buildRouter(engine: engine, options: options, metrics: registry),
+            router: buildRouter(engine: engine, options: options, metrics: registry, access: access),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             logger: quietLogger
         )

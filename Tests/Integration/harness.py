@@ -6,13 +6,16 @@ and the files it writes (the SQLite file and the outbox JSON-lines files).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import pathlib
+import secrets
 import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.parse
 from collections import Counter, defaultdict
@@ -51,6 +54,29 @@ DEFAULT_CONFIG: dict = {
 
 class HarnessError(AssertionError):
     pass
+
+
+# --- authentication ----------------------------------------------------------------------------
+# Every server the harness starts accepts TEST_TOKEN as `admin` (a token file written once per test
+# process, given as ORCHESTRATOR_AUTH_FILE), `Api` sends it, and the CLI clients started by the tests
+# (`worker`, `submit`, `status`) read it from ORCHESTRATOR_TOKEN. A test of the secure default starts
+# its server with `env={"ORCHESTRATOR_AUTH_FILE": ""}` (no token file: `admin.token` is created).
+
+TEST_TOKEN = "harness-" + secrets.token_hex(24)
+
+
+def write_token_file(path: pathlib.Path, entries: dict[str, tuple[str, list[str]]]) -> pathlib.Path:
+    """A token file of `{name: (token, roles)}`, mode 0600, holding only the tokens' SHA-256."""
+    body = {"tokens": [{"name": name, "sha256": hashlib.sha256(token.encode()).hexdigest(), "roles": roles}
+                       for name, (token, roles) in entries.items()]}
+    path.write_text(json.dumps(body, indent=2), encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+TOKEN_FILE = write_token_file(pathlib.Path(tempfile.mkdtemp(prefix="orchestrator-test-auth-")) / "tokens.json",
+                              {"harness-admin": (TEST_TOKEN, ["admin"])})
+os.environ["ORCHESTRATOR_TOKEN"] = TEST_TOKEN
 
 
 # --- the binary ------------------------------------------------------------------------------
@@ -184,7 +210,7 @@ class ServerProcess(ManagedProcess):
         super().__init__(name, log_path)
         self.binary = binary
         self.extra_args = list(extra_args or [])
-        self.env = dict(env or {})
+        self.env = {"ORCHESTRATOR_AUTH_FILE": str(TOKEN_FILE), **(env or {})}
         self.data_dir = data_dir
         self.port = port or free_port()
         self.config_path: pathlib.Path | None = None
@@ -283,10 +309,14 @@ def expect_error(r: requests.Response, status: int, code: str | None = None) -> 
 class Api:
     """The REST API of one server."""
 
-    def __init__(self, base_url: str, timeout: float = 15.0) -> None:
+    def __init__(self, base_url: str, timeout: float = 15.0, token: str | None = TEST_TOKEN) -> None:
+        """`token`: the bearer token sent with every request (default the harness's admin token;
+        None sends none)."""
         self.base = base_url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
+        if token is not None:
+            self.session.headers["Authorization"] = f"Bearer {token}"
 
     def request(self, method: str, path: str, **kw) -> requests.Response:
         kw.setdefault("timeout", self.timeout)

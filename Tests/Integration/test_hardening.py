@@ -15,7 +15,9 @@ import pytest
 import requests
 
 import workload
-from harness import Api, PyWorker, expect
+from harness import TEST_TOKEN, Api, PyWorker, expect
+
+AUTH_LINE = f"Authorization: Bearer {TEST_TOKEN}\r\n".encode()
 
 
 def test_sigterm_with_parked_long_polls_exits_at_once(start_server, start_worker):
@@ -32,6 +34,7 @@ def test_sigterm_with_parked_long_polls_exits_at_once(start_server, start_worker
             answer["response"] = requests.post(
                 f"{server.url}/api/v1/workers/shutdown-py/poll",
                 json={"max_tickets": 1, "wait_ms": 30000},
+                headers={"Authorization": f"Bearer {TEST_TOKEN}"},
                 timeout=40,
             )
         except requests.RequestException as error:
@@ -60,7 +63,7 @@ def test_aborted_uploads_are_no_server_errors(server):
     for _ in range(5):
         with socket.create_connection((host, port), timeout=10) as connection:
             connection.sendall(
-                b"POST /api/v1/plans?start=true HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"POST /api/v1/plans?start=true HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + AUTH_LINE
                 b"Content-Length: 10000000\r\n\r\n" + b'{"plan_id": "' + b"x" * 500_000
             )
     time.sleep(1.0)
@@ -151,7 +154,7 @@ def test_uploads_beyond_the_body_budget_are_refused_before_they_are_buffered(sta
         for _ in range(20):
             connection = socket.create_connection(("127.0.0.1", server.port), timeout=10)
             connection.sendall(
-                b"POST /api/v1/plans HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"POST /api/v1/plans HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + AUTH_LINE
                 b"Content-Length: 15000000\r\n\r\n"
             )
             try:

@@ -36,7 +36,8 @@ def test_review_parks_the_workflow_until_approved(api, py_worker, final_decision
     assert view["status"] == "COMPLETED"
     assert view["metrics"]["successful"] == 2
     approvals = [e for e in api.history(workflow_id) if "approved" in e["event"]]
-    assert len(approvals) == 1 and approvals[0]["event"]["approved"].get("by") == "operator-1", approvals
+    # `by` names the authenticated principal (the harness's admin token), never the body's claim.
+    assert len(approvals) == 1 and approvals[0]["event"]["approved"].get("by") == "harness-admin", approvals
     # Approving again is refused: the workflow is no longer waiting.
     expect_error(api.post(f"/api/v1/workflows/{workflow_id}/approve", {"by": "operator-1"}), 409, "conflict")
 

@@ -115,6 +115,7 @@ class KafkaServer(ServerProcess):
             base[key] = value
         super().__init__(binary, data_dir, log_path, config=base)
         self.env = {
+            **self.env,  # the harness's token file (ORCHESTRATOR_AUTH_FILE)
             "LD_LIBRARY_PATH": rdkafka_dir(), "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "KAFKA_MESSAGE_FORMAT": fmt, "ORCHESTRATOR_OUTBOX_SINK": sink, "KAFKA_CONSUMER_GROUP_ID": group,
             "ORCHESTRATOR_LOG_LEVEL": "info",

@@ -1,10 +1,11 @@
 import Hummingbird
+import HummingbirdAuth
 import OrchestratorEngine
 
 /// Operator actions: `approve`, `reject`, `cancel` under `/api/v1/workflows/{workflow_id}/`.
 /// Each answers the workflow view after the change; a workflow not in a state that accepts the
 /// action is a 409.
-struct WorkflowActionRoutes<Context: RequestContext> {
+struct WorkflowActionRoutes<Context: AuthRequestContext<Principal>> {
     let engine: Engine
     let maxBodyBytes: Int
 
@@ -17,7 +18,7 @@ struct WorkflowActionRoutes<Context: RequestContext> {
                 limit: maxBodyBytes,
                 emptyIsObject: true
             )
-            return try await perform(.approve(by: body.by, note: body.note), context)
+            return try await perform(.approve(by: actor(body, context), note: body.note), context)
         }
         routes.post("{workflow_id}/reject") { request, context in
             let body = try await BodyReader.decode(
@@ -26,7 +27,10 @@ struct WorkflowActionRoutes<Context: RequestContext> {
                 limit: maxBodyBytes,
                 emptyIsObject: true
             )
-            return try await perform(.reject(by: body.by, reason: body.reason ?? "rejected by \(body.by)"), context)
+            return try await perform(
+                .reject(by: actor(body, context), reason: body.reason ?? "rejected by \(actor(body, context))"),
+                context
+            )
         }
         routes.post("{workflow_id}/cancel") { request, context in
             let body = try await BodyReader.decode(
@@ -35,9 +39,19 @@ struct WorkflowActionRoutes<Context: RequestContext> {
                 limit: maxBodyBytes,
                 emptyIsObject: true
             )
-            return try await perform(.cancel(by: body.by, reason: body.reason ?? "cancelled by \(body.by)"), context)
+            return try await perform(
+                .cancel(by: actor(body, context), reason: body.reason ?? "cancelled by \(actor(body, context))"),
+                context
+            )
         }
         return routes
+    }
+
+    /// Who acted: the authenticated principal. Only with authentication off (`--auth none`), when
+    /// nobody is known, the body's unverified `by` (default `api`) is recorded instead.
+    func actor(_ body: ActionBody, _ context: Context) -> String {
+        guard let principal = context.identity, principal.source != "open" else { return body.by }
+        return principal.name
     }
 
     func perform(_ action: OperatorAction, _ context: Context) async throws -> Response {
@@ -46,7 +60,7 @@ struct WorkflowActionRoutes<Context: RequestContext> {
         return try JSONResponse.make(WorkflowView(state))
     }
 
-    /// `{by, note}` or `{by, reason}`; `by` defaults to `api`.
+    /// `{by, note}` or `{by, reason}`; `by` (default `api`) counts only with authentication off.
     struct ActionBody: Decodable {
         var by: String
         var note: String?

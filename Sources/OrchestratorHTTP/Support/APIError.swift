@@ -5,8 +5,8 @@ import OrchestratorCore
 /// An error answered as `{"error":{"code","message","field"?,"refusal"?}}` with its HTTP status.
 ///
 /// Every 4xx and 5xx response of the API has this body. Codes: `invalid_json`, `invalid_field`,
-/// `invalid_query`, `invalid_body`, `incomplete_body`, `payload_too_large`, `not_found`, `conflict`,
-/// `unavailable`, `internal`.
+/// `invalid_query`, `invalid_body`, `incomplete_body`, `unauthorized`, `forbidden`,
+/// `payload_too_large`, `not_found`, `conflict`, `rate_limited`, `unavailable`, `internal`.
 public struct APIError: HTTPResponseError, Sendable, Equatable {
     public var status: HTTPResponse.Status
     public var code: String
@@ -19,6 +19,8 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
     public var retryAfterSeconds: Int?
     /// Sent as the `Allow` header (405).
     public var allow: String?
+    /// Sent as the `WWW-Authenticate` header (401).
+    public var challenge: String?
 
     public init(
         _ status: HTTPResponse.Status,
@@ -41,6 +43,7 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
         headers[.contentType] = JSONResponse.contentType
         if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
         if let allow { headers[.allow] = allow }
+        if let challenge { headers[.wwwAuthenticate] = challenge }
         let body = (try? WireJSON.encode(Envelope(error: self))) ?? Data(#"{"error":{"code":"internal"}}"#.utf8)
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
@@ -65,6 +68,18 @@ extension APIError: Encodable {
 }
 
 extension APIError {
+    /// 401: no usable credential; asks for a bearer token.
+    static func unauthorized(_ message: String) -> APIError {
+        var error = APIError(.unauthorized, code: "unauthorized", message: message)
+        error.challenge = #"Bearer realm="orchestrator-dynamic""#
+        return error
+    }
+
+    /// 403: the principal lacks the role, or acts for another principal's worker or lease.
+    static func forbidden(_ message: String) -> APIError {
+        APIError(.forbidden, code: "forbidden", message: message)
+    }
+
     /// 400: the body is not readable JSON.
     static func invalidJSON(_ message: String) -> APIError {
         APIError(.badRequest, code: "invalid_json", message: message)

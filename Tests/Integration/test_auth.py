@@ -1,0 +1,152 @@
+"""Authentication and roles on the real binary (issue 11): the authorization matrix generated from
+the served OpenAPI document, the secure default (`admin.token`), `--auth none`, and the CLI clients'
+tokens."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import subprocess
+
+import requests
+import yaml
+
+from harness import REPO_ROOT, TEST_TOKEN, Api, write_token_file
+
+ROLES = ("submit", "read", "operate", "worker")
+
+
+def role_tokens(tmp_path):
+    tokens = {role: f"{role}-token-{os.urandom(12).hex()}" for role in ROLES}
+    path = write_token_file(tmp_path / "roles.json", {
+        **{f"{role}-principal": (token, [role]) for role, token in tokens.items()},
+        "harness-admin": (TEST_TOKEN, ["admin"]),
+    })
+    return tokens, path
+
+
+def call(base: str, method: str, path: str, token: str | None) -> int:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    body = {} if method == "post" else None
+    # The event stream never ends: only its status matters.
+    with requests.request(method.upper(), base + path, json=body, headers=headers, timeout=15, stream=True) as r:
+        return r.status_code
+
+
+def test_authorization_matrix_generated_from_the_openapi_document(start_server, tmp_path):
+    """For every documented operation: anonymous gets 401, a token without the role 403, the role
+    (and admin) neither. A route added to the document without a rule in the server fails here."""
+    tokens, token_file = role_tokens(tmp_path)
+    server = start_server(env={"ORCHESTRATOR_AUTH_FILE": str(token_file)})
+    document = yaml.safe_load(requests.get(server.url + "/openapi.yaml", timeout=10).text)
+    assert document["components"]["securitySchemes"]["bearer"] == {
+        "type": "http", "scheme": "bearer", "description": document["components"]["securitySchemes"]["bearer"]["description"]}
+    checked = 0
+    problems = []
+    for template, operations in document["paths"].items():
+        path = re.sub(r"\{[^}]+\}", "matrix-x", template)
+        for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            security = operation.get("security")
+            assert security is not None, f"{method} {template} declares no security"
+            roles = sorted({role for requirement in security for role in requirement.get("bearer", [])})
+            anonymous_ok = security == [] or {} in security
+            status = call(server.url, method, path, None)
+            if anonymous_ok:
+                if status in (401, 403):
+                    problems.append(f"{method} {template}: open, but anonymous got {status}")
+                checked += 1
+                continue
+            assert len(roles) == 1, f"{method} {template}: expected one role, got {roles}"
+            role = roles[0]
+            if status != 401:
+                problems.append(f"{method} {template}: anonymous got {status}, expected 401")
+            other = next(r for r in ROLES if r != role)
+            status = call(server.url, method, path, tokens[other])
+            if status != 403:
+                problems.append(f"{method} {template}: role {other} got {status}, expected 403 (needs {role})")
+            for holder in (tokens.get(role), TEST_TOKEN):
+                status = call(server.url, method, path, holder)
+                if status in (401, 403):
+                    problems.append(f"{method} {template}: the role {role} got {status}")
+            checked += 1
+    assert not problems, "\n".join(problems)
+    assert checked >= 29
+
+
+def test_a_fresh_serve_refuses_anonymous_calls_and_keeps_its_admin_token(start_server, binary, tmp_path):
+    server = start_server(env={"ORCHESTRATOR_AUTH_FILE": ""})
+    token_path = server.data_dir / "admin.token"
+    assert token_path.exists(), server.log_tail()
+    assert stat.S_IMODE(token_path.stat().st_mode) == 0o600
+    token = token_path.read_text().strip()
+    assert len(token) == 64 and all(c in "0123456789abcdef" for c in token)
+
+    anonymous = requests.get(server.url + "/api/v1/workflows", timeout=10)
+    assert anonymous.status_code == 401
+    assert anonymous.json()["error"]["code"] == "unauthorized"
+    assert anonymous.headers["WWW-Authenticate"].startswith("Bearer")
+    assert requests.post(server.url + "/api/v1/decisions", json={}, timeout=10).status_code == 401
+    assert requests.get(server.url + "/health", timeout=10).status_code == 200
+    assert Api(server.url, token=token).get("/api/v1/workflows").status_code == 200
+    assert Api(server.url, token=TEST_TOKEN).get("/api/v1/workflows").status_code == 401
+
+    # The CLI with --token-file, and without a token (exit status 1, the 401 named).
+    status = subprocess.run([binary, "status", "--url", server.url, "--token-file", str(token_path)],
+                            capture_output=True, timeout=30, env={**os.environ, "ORCHESTRATOR_TOKEN": ""})
+    assert status.returncode == 0, status.stderr.decode()
+    refused = subprocess.run([binary, "status", "--url", server.url], capture_output=True, timeout=30,
+                             env={**os.environ, "ORCHESTRATOR_TOKEN": ""})
+    assert refused.returncode != 0 and b"401" in refused.stderr + refused.stdout, refused.stderr.decode()
+
+    server.terminate()
+    server.start()
+    assert token_path.read_text().strip() == token
+    assert Api(server.url, token=token).get("/api/v1/workflows").status_code == 200
+    log = server.log_path.read_text()
+    assert token not in log
+    assert str(token_path) in log and "admin token created" in log and "admin token reused" in log
+
+
+def test_an_admin_token_others_may_read_is_refused(start_server, tmp_path):
+    data = tmp_path / "loose"
+    data.mkdir()
+    (data / "admin.token").write_text("x" * 64)
+    (data / "admin.token").chmod(0o644)
+    server = start_server(data_dir=data, env={"ORCHESTRATOR_AUTH_FILE": ""}, wait_ready=False)
+    assert server.proc.wait(timeout=30) == 2
+    assert "chmod 600" in server.log_path.read_text()
+
+
+def test_auth_none_lets_everyone_in_and_warns_at_every_start(start_server):
+    server = start_server(extra_args=["--auth", "none"])
+    assert requests.get(server.url + "/api/v1/workflows", timeout=10).status_code == 200
+    server.terminate()
+    server.start()
+    assert server.log_path.read_text().count("authentication is OFF") == 2
+    assert not (server.data_dir / "admin.token").exists()
+
+
+def test_mesh_callers_get_the_configured_roles_without_a_token(start_server):
+    server = start_server(env={"ORCHESTRATOR_AUTH_ANONYMOUS_ROLES": "submit,read"})
+    assert requests.get(server.url + "/api/v1/workflows", timeout=10).status_code == 200
+    assert requests.post(server.url + "/api/v1/workers/register", json={"worker_id": "w"},
+                         timeout=10).status_code == 403
+    assert "requests without a token are trusted" in server.log_path.read_text()
+
+
+def test_an_operator_action_records_the_principal(start_server, tmp_path):
+    tokens, token_file = role_tokens(tmp_path)
+    server = start_server(env={"ORCHESTRATOR_AUTH_FILE": str(token_file)})
+    decision = json.loads((REPO_ROOT / "examples" / "decision.json").read_text())
+    decision["final_decision"] = "review_required"
+    submitted = Api(server.url, token=tokens["submit"]).submit_decision(decision)
+    assert submitted.status_code == 201, submitted.text
+    workflow_id = submitted.json()["workflow_id"]
+    approved = Api(server.url, token=tokens["operate"]).post(f"/api/v1/workflows/{workflow_id}/approve", {"by": "mallory"})
+    assert approved.status_code == 200, approved.text
+    history = Api(server.url, token=tokens["read"]).get(f"/api/v1/workflows/{workflow_id}/history").text
+    assert "operate-principal" in history and "mallory" not in history
