@@ -9,6 +9,9 @@ public struct LeaseGrant: Sendable, Equatable, Codable {
     public var leaseExpiresAt: EpochMillis
     /// How often the worker should heartbeat.
     public var heartbeatIntervalMs: Int64
+    /// The lease secret (`lease_secret`), set by the REST API on the grants it hands out: reports
+    /// over the API must present it. `nil` for in-process workers.
+    public var leaseSecret: String?
 
     public init(
         workflowId: String,
@@ -30,6 +33,7 @@ public struct LeaseGrant: Sendable, Equatable, Codable {
         case fencingToken = "fencing_token"
         case leaseExpiresAt = "lease_expires_at"
         case heartbeatIntervalMs = "heartbeat_interval_ms"
+        case leaseSecret = "lease_secret"
     }
 }
 

@@ -46,8 +46,14 @@ public func buildRouter<Context: AuthRequestContext<Principal>>(
 ) -> Router<Context> {
     let router = Router(context: Context.self)
     let routes = RouteTable()
+    let secrets = LeaseSecrets(store: engine.store)
     router.add(middleware: ErrorMiddleware<Context>(routes: routes))
-    router.add(middleware: AccessMiddleware<Context>(access: access))
+    router.add(
+        middleware: AccessMiddleware<Context>(
+            access: access,
+            limiter: RateLimiter(ratePerSecond: options.rateLimitPerSecond, burst: options.rateLimitBurst)
+        )
+    )
     router.add(
         middleware: BodyBudgetMiddleware<Context>(
             budget: BodyBudget(limit: options.maxBufferedBodyBytes),
@@ -72,11 +78,21 @@ public func buildRouter<Context: AuthRequestContext<Principal>>(
     )
     router.addRoutes(TicketRoutes(engine: engine).collection, atPath: "/api/v1/tickets")
     router.addRoutes(
-        TicketReportRoutes(engine: engine, maxBodyBytes: options.maxWorkerBodyBytes, clock: clock).collection,
+        TicketReportRoutes(
+            engine: engine,
+            maxBodyBytes: options.maxWorkerBodyBytes,
+            clock: clock,
+            secrets: secrets
+        ).collection,
         atPath: "/api/v1/tickets"
     )
     router.addRoutes(
-        WorkerRoutes(engine: engine, maxBodyBytes: options.maxWorkerBodyBytes).collection,
+        WorkerRoutes(
+            engine: engine,
+            maxBodyBytes: options.maxWorkerBodyBytes,
+            secrets: secrets,
+            longPolls: LongPollCounter(limit: options.maxLongPollsPerWorker)
+        ).collection,
         atPath: "/api/v1/workers"
     )
     router.addRoutes(IncidentRoutes(engine: engine).collection, atPath: "/api/v1/incidents")

@@ -1,7 +1,9 @@
 import Hummingbird
+import HummingbirdCore
 import Kafka
 import Logging
 import Metrics
+import NIOCore
 import OrchestratorCore
 import OrchestratorEngine
 import OrchestratorHTTP
@@ -61,7 +63,16 @@ public struct OrchestratorServer: Sendable {
                 maxBodyBytes: configuration.http.maxBodyBytes,
                 maxWorkerBodyBytes: configuration.http.maxWorkerBodyBytes,
                 version: ServerVersion.current,
-                maxBufferedBodyBytes: configuration.http.maxBufferedBodyBytes
+                maxBufferedBodyBytes: configuration.http.maxBufferedBodyBytes,
+                rateLimitPerSecond: configuration.http.rateLimitPerSecond,
+                rateLimitBurst: configuration.http.rateLimitBurst,
+                maxLongPollsPerWorker: configuration.http.maxLongPollsPerWorker
+            )
+            let server = HTTPServerBuilder.http1(
+                configuration: .init(
+                    idleTimeout: configuration.http.idleTimeoutMs > 0
+                        ? TimeAmount.milliseconds(configuration.http.idleTimeoutMs) : nil
+                )
             )
             let access = try AuthSetup.accessControl(configuration, logger: logger)
             let router = buildRouter(
@@ -74,6 +85,7 @@ public struct OrchestratorServer: Sendable {
             services.append(
                 Application(
                     router: router,
+                    server: server,
                     configuration: .init(
                         address: .hostname(configuration.http.host, port: configuration.http.port),
                         serverName: "orchestrator-dynamic"
@@ -86,6 +98,7 @@ public struct OrchestratorServer: Sendable {
                 services.append(
                     Application(
                         router: metricsRouter,
+                        server: server,
                         configuration: .init(
                             address: .hostname(configuration.http.host, port: configuration.http.metricsPort),
                             serverName: "orchestrator-dynamic-metrics"

@@ -31,6 +31,17 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         /// Most bytes of request bodies buffered at once over all requests (503 with Retry-After
         /// beyond).
         public var maxBufferedBodyBytes: Int = 256 * 1024 * 1024
+        /// Requests a second each principal may make on average; 0 turns the limit off. Over it:
+        /// 429 with `Retry-After`.
+        public var rateLimitPerSecond: Double = 5_000
+        /// Requests a principal may make at once above the rate.
+        public var rateLimitBurst: Int = 10_000
+        /// Long polls one worker id may hold open at once (the reference worker holds one per
+        /// slot); over it: 429.
+        public var maxLongPollsPerWorker: Int = 128
+        /// A connection that sends nothing for this long (while no request runs) is closed; a
+        /// request whose head or body stalls for this long too.
+        public var idleTimeoutMs: Int64 = 60_000
         public init() {}
     }
 

@@ -123,6 +123,11 @@ public protocol WorkflowStore: Sendable {
     /// A small durable write, to learn whether the store takes writes again after one failed (a
     /// full disk, a read-only file system). The default is ``ping()``.
     func probeWrite() async throws
+
+    /// The secret kept under `name`, shared by every process on this store: `proposed` is stored
+    /// when there is none yet, and the stored one is returned either way (the first writer wins,
+    /// so concurrent first starts agree). Used for the key of the lease secrets.
+    func sharedSecret(_ name: String, proposed: [UInt8]) async throws -> [UInt8]
 }
 
 extension WorkflowStore {

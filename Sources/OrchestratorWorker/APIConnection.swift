@@ -20,7 +20,8 @@ struct APIConnection: WorkerConnection {
         try await client.heartbeat(
             ticketId: grant.ticket.ticketId,
             workerId: workerId,
-            fencingToken: grant.fencingToken
+            fencingToken: grant.fencingToken,
+            leaseSecret: grant.leaseSecret
         )
     }
 
@@ -29,6 +30,7 @@ struct APIConnection: WorkerConnection {
             ticketId: grant.ticket.ticketId,
             workerId: workerId,
             fencingToken: grant.fencingToken,
+            leaseSecret: grant.leaseSecret,
             output: outcome.output,
             metadata: outcome.resultMetadata(for: grant, workerId: workerId),
             logs: outcome.logs,
@@ -41,6 +43,7 @@ struct APIConnection: WorkerConnection {
             ticketId: grant.ticket.ticketId,
             workerId: workerId,
             fencingToken: grant.fencingToken,
+            leaseSecret: grant.leaseSecret,
             errorMessage: outcome.error ?? "the task failed",
             retryable: outcome.retryable,
             output: outcome.output,

@@ -28,8 +28,13 @@ extension OrchestratorClient {
     /// `POST /api/v1/tickets/{ticket_id}/heartbeat`: extends the lease; returns its new expiry
     /// (when the server sent it).
     @discardableResult
-    public func heartbeat(ticketId: String, workerId: String, fencingToken: Int64) async throws -> EpochMillis? {
-        let body = try JSONBody.encode(Fenced(workerId: workerId, fencingToken: fencingToken))
+    public func heartbeat(
+        ticketId: String,
+        workerId: String,
+        fencingToken: Int64,
+        leaseSecret: String?
+    ) async throws -> EpochMillis? {
+        let body = try JSONBody.encode(Fenced(workerId: workerId, fencingToken: fencingToken, leaseSecret: leaseSecret))
         let response = try await send("POST", "/api/v1/tickets/\(Self.segment(ticketId))/heartbeat", body: body)
         return JSONBody.decode(response.body)?.member("lease_expires_at")?.integer
     }
@@ -39,6 +44,7 @@ extension OrchestratorClient {
         ticketId: String,
         workerId: String,
         fencingToken: Int64,
+        leaseSecret: String?,
         output: [String: String] = [:],
         metadata: [String: String] = [:],
         logs: [String] = [],
@@ -48,6 +54,7 @@ extension OrchestratorClient {
             Completion(
                 workerId: workerId,
                 fencingToken: fencingToken,
+                leaseSecret: leaseSecret,
                 output: output,
                 metadata: metadata,
                 logs: logs,
@@ -62,6 +69,7 @@ extension OrchestratorClient {
         ticketId: String,
         workerId: String,
         fencingToken: Int64,
+        leaseSecret: String?,
         errorMessage: String,
         retryable: Bool,
         output: [String: String] = [:],
@@ -72,6 +80,7 @@ extension OrchestratorClient {
             Failure(
                 workerId: workerId,
                 fencingToken: fencingToken,
+                leaseSecret: leaseSecret,
                 errorMessage: errorMessage,
                 retryable: retryable,
                 output: output,
@@ -111,15 +120,18 @@ private struct PollAnswer: Decodable {
 private struct Fenced: Encodable {
     var workerId: String
     var fencingToken: Int64
+    var leaseSecret: String?
     enum CodingKeys: String, CodingKey {
         case workerId = "worker_id"
         case fencingToken = "fencing_token"
+        case leaseSecret = "lease_secret"
     }
 }
 
 private struct Completion: Encodable {
     var workerId: String
     var fencingToken: Int64
+    var leaseSecret: String?
     var output: [String: String]
     var metadata: [String: String]
     var logs: [String]
@@ -127,6 +139,7 @@ private struct Completion: Encodable {
     enum CodingKeys: String, CodingKey {
         case workerId = "worker_id"
         case fencingToken = "fencing_token"
+        case leaseSecret = "lease_secret"
         case output, metadata, logs
         case actualDurationMs = "actual_duration_ms"
     }
@@ -135,6 +148,7 @@ private struct Completion: Encodable {
 private struct Failure: Encodable {
     var workerId: String
     var fencingToken: Int64
+    var leaseSecret: String?
     var errorMessage: String
     var retryable: Bool
     var output: [String: String]
@@ -143,6 +157,7 @@ private struct Failure: Encodable {
     enum CodingKeys: String, CodingKey {
         case workerId = "worker_id"
         case fencingToken = "fencing_token"
+        case leaseSecret = "lease_secret"
         case errorMessage = "error_message"
         case retryable, output, logs
         case actualDurationMs = "actual_duration_ms"

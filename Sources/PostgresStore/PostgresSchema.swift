@@ -22,7 +22,21 @@ struct PostgresMigration: Sendable {
 ///   dispatched from the owner's memory.
 enum PostgresSchema {
     /// Every migration, in version order. Never edit one that has shipped; append a new one.
-    static let migrations: [PostgresMigration] = [version1, version2, version3]
+    static let migrations: [PostgresMigration] = [version1, version2, version3, version4]
+
+    /// Secrets every replica shares: the key of the lease secrets.
+    static let version4 = PostgresMigration(
+        version: 4,
+        name: "secrets",
+        statements: [
+            """
+            CREATE TABLE secrets (
+                name TEXT PRIMARY KEY,
+                value TEXT NOT NULL
+            )
+            """
+        ]
+    )
 
     /// Several replicas on one database: the replicas' heartbeats, results consumed by one replica
     /// for a workflow another one runs, and an index to find the active workflows of an owner

@@ -56,6 +56,25 @@ extension PostgresWorkflowStore {
         )
     }
 
+    /// The secret under `name`, storing `proposed` (hex) when there is none yet; the first
+    /// replica's proposal wins.
+    public func sharedSecret(_ name: String, proposed: [UInt8]) async throws -> [UInt8] {
+        _ = try await rows(
+            "INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+            binds(name, SecretHex.encode(proposed)),
+            doing: "storing the secret \(name)"
+        )
+        let found = try await rows(
+            "SELECT value FROM secrets WHERE name = $1",
+            binds(name),
+            doing: "reading the secret \(name)"
+        )
+        guard let row = found.first, let value = SecretHex.decode(try row.decode(String.self)) else {
+            throw StoreError.corrupt("secrets: no hex value under \(name)")
+        }
+        return value
+    }
+
     /// Every registered worker, by id.
     public func workers() async throws -> [WorkerRecord] {
         try await rows(SQL.workers, doing: "reading the workers").map { row in

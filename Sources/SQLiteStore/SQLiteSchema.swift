@@ -8,7 +8,7 @@ import SQLiteDB
 /// it changed.
 enum SQLiteSchema {
     /// Every migration, in version order. Never edit one that has shipped; append a new one.
-    static let migrations: [SQLiteMigration] = [version1, version2, version3]
+    static let migrations: [SQLiteMigration] = [version1, version2, version3, version4]
 
     static let version1 = SQLiteMigration(
         version: 1,
@@ -136,6 +136,17 @@ enum SQLiteSchema {
             CREATE TABLE write_probe (
                 id INTEGER PRIMARY KEY CHECK (id = 1),
                 at INTEGER NOT NULL
+            );
+            """
+    )
+
+    static let version4 = SQLiteMigration(
+        version: 4,
+        name: "secrets (the key of the lease secrets)",
+        sql: """
+            CREATE TABLE secrets (
+                name TEXT PRIMARY KEY,
+                value TEXT NOT NULL
             );
             """
     )

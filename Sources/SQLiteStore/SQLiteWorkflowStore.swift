@@ -65,6 +65,22 @@ public actor SQLiteWorkflowStore: WorkflowStore {
         }
     }
 
+    /// The secret under `name`, storing `proposed` (hex) when there is none yet.
+    public func sharedSecret(_ name: String, proposed: [UInt8]) throws -> [UInt8] {
+        try connection.transaction(.immediate) {
+            try connection.run(
+                "INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)",
+                [.text(name), .text(SecretHex.encode(proposed))]
+            )
+        }
+        guard let row = try connection.queryFirst("SELECT value FROM secrets WHERE name = ?", [.text(name)]),
+            let value = SecretHex.decode(try row.string(0))
+        else {
+            throw StoreError.corrupt("secrets: the value of \(name) is not hex")
+        }
+        return value
+    }
+
     /// Closes the connection; later calls throw. Also done when the store is released.
     public func close() {
         connection.close()

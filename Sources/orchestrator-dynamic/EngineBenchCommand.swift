@@ -45,6 +45,14 @@ struct EngineBenchCommand: AsyncParsableCommand {
     @Option(help: "HTTP port for --workers http.")
     var port: Int = 18080
 
+    @Option(
+        help: """
+            Authentication of the API for --workers http: required (the default; the worker sends the \
+            admin token) or none, to measure what authentication costs.
+            """
+    )
+    var auth: String = "required"
+
     @Option(help: "Data directory (default: a new temporary directory).")
     var dataDir: String?
 
@@ -82,6 +90,7 @@ struct EngineBenchCommand: AsyncParsableCommand {
         configuration.http.port = port
         configuration.http.host = "127.0.0.1"
         configuration.http.metricsPort = 0
+        configuration.auth.mode = auth
         configuration.engine.policies.validation.maxTasks = max(
             configuration.engine.policies.validation.maxTasks,
             scaleTasks
@@ -133,7 +142,11 @@ struct EngineBenchCommand: AsyncParsableCommand {
                     tasks.addTask { await pool.run() }
                 }
             } else {
-                workerProcess = try Self.startWorkerProcess(port: port, concurrency: concurrency)
+                workerProcess = try Self.startWorkerProcess(
+                    port: port,
+                    concurrency: concurrency,
+                    tokenFile: auth == "none" ? nil : AuthSetup.adminTokenPath(configuration)
+                )
             }
             // The worker process must not outlive a failed measurement.
             defer {
@@ -172,16 +185,17 @@ struct EngineBenchCommand: AsyncParsableCommand {
         }
     }
 
-    static func startWorkerProcess(port: Int, concurrency: Int) throws -> Process {
+    static func startWorkerProcess(port: Int, concurrency: Int, tokenFile: String?) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
         if !FileManager.default.isExecutableFile(atPath: process.executableURL!.path) {
             process.executableURL = Bundle.main.executableURL
         }
-        process.arguments = [
-            "worker", "--url", "http://127.0.0.1:\(port)", "--concurrency", String(concurrency),
-            "--simulation-scale", "0", "--worker-id", "bench-http", "--log-level", "warning",
-        ]
+        process.arguments =
+            [
+                "worker", "--url", "http://127.0.0.1:\(port)", "--concurrency", String(concurrency),
+                "--simulation-scale", "0", "--worker-id", "bench-http", "--log-level", "warning",
+            ] + (tokenFile.map { ["--token-file", $0] } ?? [])
         try process.run()
         return process
     }

@@ -3,8 +3,9 @@ import Hummingbird
 import HummingbirdTesting
 import OrchestratorCore
 import OrchestratorEngine
-import OrchestratorHTTP
 import Testing
+
+@testable import OrchestratorHTTP
 
 /// Authentication and roles (``AccessControl``, ``AccessPolicy``): the OpenAPI document and the
 /// enforced policy agree, and each kind of caller gets 401, 403 or through.
@@ -224,5 +225,91 @@ import Testing
                 #expect(try await client.send(.get, "/health").status == .ok)
             }
         }
+    }
+
+    @Test func aReportNeedsItsLeaseSecretAndOnlyThePollingPrincipalMayUseIt() async throws {
+        try await TestServer.with { plain in
+            var server = plain
+            server.access = Self.access()
+            try await server.application.test(.router) { client in
+                let submitted = try await client.send(
+                    .post,
+                    "/api/v1/decisions",
+                    json: try Examples.decision(),
+                    headers: Self.bearer(.submit)
+                )
+                #expect(submitted.status == .created)
+                let register = try await client.send(
+                    .post,
+                    "/api/v1/workers/register",
+                    json: .object(["worker_id": .string("w-1"), "capabilities": .array([.string("*")])]),
+                    headers: Self.bearer(.worker)
+                )
+                #expect(register.status == .ok)
+                let poll = try await client.send(
+                    .post,
+                    "/api/v1/workers/w-1/poll",
+                    json: .object(["wait_ms": .integer(5000)]),
+                    headers: Self.bearer(.worker)
+                )
+                let grant = try #require(try poll.json["tickets"]?[0])
+                let ticketId = try #require(grant["ticket"]?["ticket_id"]?.string)
+                let token = try #require(grant["fencing_token"]?.int)
+                let secret = try #require(grant["lease_secret"]?.string)
+                #expect(secret.count == 32 && secret.allSatisfy(\.isHexDigit))
+                let path = "/api/v1/tickets/\(ticketId)/complete"
+                func body(_ secret: String?) -> JSONValue {
+                    var fields: [String: JSONValue] = ["worker_id": .string("w-1"), "fencing_token": .integer(token)]
+                    if let secret { fields["lease_secret"] = .string(secret) }
+                    return .object(fields)
+                }
+
+                let missing = try await client.send(.post, path, json: body(nil), headers: Self.bearer(.worker))
+                #expect(missing.status == .unprocessableContent)
+                #expect(try missing.json["error"]?["field"]?.string == "lease_secret")
+                let wrong = try await client.send(
+                    .post,
+                    path,
+                    json: body(String(repeating: "0", count: 32)),
+                    headers: Self.bearer(.worker)
+                )
+                #expect(wrong.status == .forbidden)
+                // The right secret from another principal (the admin) is refused too.
+                let stolen = try await client.send(.post, path, json: body(secret), headers: Self.bearer(.admin))
+                #expect(stolen.status == .forbidden)
+                let ticket = try await client.send(.get, "/api/v1/tickets/\(ticketId)", headers: Self.bearer(.read))
+                #expect(try ticket.json["phase"]?.string == "LEASED", "\(ticket.text)")
+
+                let done = try await client.send(
+                    .post,
+                    path,
+                    json: body(secret.uppercased()),
+                    headers: Self.bearer(.worker)
+                )
+                #expect(done.status == .ok, "\(done.text)")
+            }
+        }
+    }
+}
+
+@Suite struct RateLimiterTests {
+    @Test func aPrincipalGetsItsBurstThenWaitsAndOthersAreNotAffected() {
+        let limiter = RateLimiter(ratePerSecond: 1, burst: 3)
+        #expect(limiter.take("a") == nil)
+        #expect(limiter.take("a") == nil)
+        #expect(limiter.take("a") == nil)
+        #expect(limiter.take("a") == 1)
+        #expect(limiter.take("b") == nil)
+        #expect(RateLimiter(ratePerSecond: 0, burst: 1).take("a") == nil)
+    }
+
+    @Test func longPollsAreCountedPerWorker() {
+        let counter = LongPollCounter(limit: 2)
+        #expect(counter.enter("w"))
+        #expect(counter.enter("w"))
+        #expect(!counter.enter("w"))
+        #expect(counter.enter("v"))
+        counter.leave("w")
+        #expect(counter.enter("w"))
     }
 }

@@ -77,7 +77,11 @@ import Testing
                 )
                 #expect(response.status == .ok, "\(response.text)")
                 let grant = try Grant(try #require(try response.json["tickets"]?[0]))
-                let completed = try await worker.complete(escaped(grant.ticketId), token: grant.token)
+                let completed = try await worker.complete(
+                    escaped(grant.ticketId),
+                    token: grant.token,
+                    secret: grant.raw["lease_secret"]?.string
+                )
                 #expect(completed.status == .ok, "\(completed.text)")
             }
         }

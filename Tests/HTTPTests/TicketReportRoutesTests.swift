@@ -23,7 +23,7 @@ import Testing
                 let heartbeat = try await client.send(
                     .post,
                     "/api/v1/tickets/\(first.ticketId)/heartbeat",
-                    json: .object(["worker_id": .string(worker.workerId), "fencing_token": .integer(first.token)])
+                    json: .object(worker.lease(first.ticketId, token: first.token))
                 )
                 #expect(heartbeat.status == .ok)
                 #expect(try heartbeat.json["ticket_id"]?.string == first.ticketId)
@@ -107,7 +107,11 @@ import Testing
                 #expect(get.status == .notFound)
                 #expect(try get.json["error"]?["code"]?.string == "not_found")
 
-                let complete = try await worker.complete("no-such-ticket", token: 1)
+                let complete = try await worker.complete(
+                    "no-such-ticket",
+                    token: 1,
+                    secret: "00112233445566778899aabbccddeeff"
+                )
                 #expect(complete.status == .notFound)
                 #expect(try complete.json["error"]?["message"]?.string?.contains("no-such-ticket") == true)
             }
@@ -148,11 +152,12 @@ import Testing
                 let response = try await client.send(
                     .post,
                     "/api/v1/tickets/\(grant.ticketId)/fail",
-                    json: .object([
-                        "worker_id": .string(worker.workerId), "fencing_token": .integer(grant.token),
-                        "error_message": .string("disk full"), "retryable": .bool(false),
-                        "output": .object(["exit_code": .integer(28)]),
-                    ])
+                    json: .object(
+                        worker.lease(grant.ticketId, token: grant.token).merging([
+                            "error_message": .string("disk full"), "retryable": .bool(false),
+                            "output": .object(["exit_code": .integer(28)]),
+                        ]) { _, new in new }
+                    )
                 )
                 #expect(response.status == .ok, "\(response.text)")
                 let answer = try response.json

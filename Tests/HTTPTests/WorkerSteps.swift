@@ -1,11 +1,30 @@
 import HummingbirdTesting
 import OrchestratorCore
+import Synchronization
 import Testing
 
-/// The calls a worker makes, with the checks every test relies on.
+/// The lease secrets of the grants a ``WorkerSteps`` received, by ticket and fencing token.
+final class LeaseBook: Sendable {
+    private let secrets = Mutex<[String: String]>([:])
+
+    func note(_ grant: JSONValue) {
+        guard let ticketId = grant["ticket"]?["ticket_id"]?.string, let token = grant["fencing_token"]?.int,
+            let secret = grant["lease_secret"]?.string
+        else { return }
+        secrets.withLock { $0["\(ticketId)#\(token)"] = secret }
+    }
+
+    func secret(_ ticketId: String, _ token: Int64) -> String? {
+        secrets.withLock { $0["\(ticketId)#\(token)"] }
+    }
+}
+
+/// The calls a worker makes, with the checks every test relies on. Reports carry the lease
+/// secret of the grant they are made under (a made-up one when the test gives `secret`).
 struct WorkerSteps {
     let client: any TestClientProtocol
     var workerId = "worker-1"
+    let book = LeaseBook()
 
     /// Submits the example decision and returns its workflow id.
     @discardableResult
@@ -32,7 +51,16 @@ struct WorkerSteps {
             json: .object(["max_tickets": .integer(Int64(max)), "wait_ms": .integer(Int64(waitMs))])
         )
         #expect(response.status == .ok, "\(response.text)")
-        return try #require(try response.json["tickets"]?.array)
+        let grants = try #require(try response.json["tickets"]?.array)
+        grants.forEach(book.note)
+        return grants
+    }
+
+    /// The report body's lease: worker id, fencing token and the grant's lease secret.
+    func lease(_ ticketId: String, token: Int64, secret: String? = nil) -> [String: JSONValue] {
+        var fields: [String: JSONValue] = ["worker_id": .string(workerId), "fencing_token": .integer(token)]
+        if let known = secret ?? book.secret(ticketId, token) { fields["lease_secret"] = .string(known) }
+        return fields
     }
 
     /// Exactly one grant, waiting for it up to five seconds.
@@ -42,15 +70,17 @@ struct WorkerSteps {
         return try Grant(grants[0])
     }
 
-    func complete(_ ticketId: String, token: Int64, output: JSONValue = .object([:])) async throws -> TestResponse {
-        try await client.send(
-            .post,
-            "/api/v1/tickets/\(ticketId)/complete",
-            json: .object([
-                "worker_id": .string(workerId), "fencing_token": .integer(token), "output": output,
-                "logs": .array([.string("done")]), "actual_duration_ms": .integer(42),
-            ])
-        )
+    func complete(
+        _ ticketId: String,
+        token: Int64,
+        secret: String? = nil,
+        output: JSONValue = .object([:])
+    ) async throws -> TestResponse {
+        var body = lease(ticketId, token: token, secret: secret)
+        body["output"] = output
+        body["logs"] = .array([.string("done")])
+        body["actual_duration_ms"] = .integer(42)
+        return try await client.send(.post, "/api/v1/tickets/\(ticketId)/complete", json: .object(body))
     }
 
     /// Leases and completes every ticket of the example chain in order.

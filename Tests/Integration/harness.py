@@ -446,19 +446,21 @@ class PyWorker:
             leases += self.poll(max_tickets=max_tickets, wait_ms=wait)
         return leases
 
-    def heartbeat(self, lease: Lease, token: int | None = None) -> requests.Response:
-        return self.api.post(
-            f"/api/v1/tickets/{lease.ticket_id}/heartbeat",
-            {"worker_id": self.worker_id, "fencing_token": lease.fencing_token if token is None else token},
-        )
+    def proof(self, lease: Lease, token: int | None, secret: str | None) -> dict:
+        """The lease a report is made under: this worker, the lease's fencing token and lease secret
+        (or the ones given)."""
+        return {"worker_id": self.worker_id, "fencing_token": lease.fencing_token if token is None else token,
+                "lease_secret": lease.raw.get("lease_secret") if secret is None else secret}
 
-    def complete(self, lease: Lease, *, token: int | None = None, output: dict | None = None,
-                 duration_ms: int = 5) -> requests.Response:
+    def heartbeat(self, lease: Lease, token: int | None = None, secret: str | None = None) -> requests.Response:
+        return self.api.post(f"/api/v1/tickets/{lease.ticket_id}/heartbeat", self.proof(lease, token, secret))
+
+    def complete(self, lease: Lease, *, token: int | None = None, secret: str | None = None,
+                 output: dict | None = None, duration_ms: int = 5) -> requests.Response:
         return self.api.post(
             f"/api/v1/tickets/{lease.ticket_id}/complete",
             {
-                "worker_id": self.worker_id,
-                "fencing_token": lease.fencing_token if token is None else token,
+                **self.proof(lease, token, secret),
                 "output": output if output is not None else {"done_by": self.worker_id},
                 "logs": [f"completed by {self.worker_id}"],
                 "actual_duration_ms": duration_ms,
@@ -466,12 +468,11 @@ class PyWorker:
         )
 
     def fail(self, lease: Lease, message: str = "injected failure", *, retryable: bool = True,
-             token: int | None = None) -> requests.Response:
+             token: int | None = None, secret: str | None = None) -> requests.Response:
         return self.api.post(
             f"/api/v1/tickets/{lease.ticket_id}/fail",
             {
-                "worker_id": self.worker_id,
-                "fencing_token": lease.fencing_token if token is None else token,
+                **self.proof(lease, token, secret),
                 "error_message": message,
                 "retryable": retryable,
             },

@@ -9,6 +9,8 @@ import os
 import re
 import stat
 import subprocess
+import threading
+import time
 
 import requests
 import yaml
@@ -150,3 +152,61 @@ def test_an_operator_action_records_the_principal(start_server, tmp_path):
     assert approved.status_code == 200, approved.text
     history = Api(server.url, token=tokens["read"]).get(f"/api/v1/workflows/{workflow_id}/history").text
     assert "operate-principal" in history and "mallory" not in history
+
+
+def test_limits_answer_clearly_and_the_server_stays_up(start_server, binary, tmp_path):
+    """A flood over the rate limit gets 429 with Retry-After; a 50 MB body 413; a 100 000-deep
+    document 400 naming the depth limit, through the server and through `validate`; long polls
+    over the per-worker limit 429."""
+    config = json.loads(json.dumps(__import__("harness").DEFAULT_CONFIG))
+    config["http"] = {"rate_limit_per_second": 20, "rate_limit_burst": 40, "max_long_polls_per_worker": 2}
+    server = start_server(config)
+    api = Api(server.url)
+    statuses = [api.get("/api/v1/workflows").status_code for _ in range(120)]
+    assert 429 in statuses and statuses[0] == 200, statuses
+    limited = api.get("/api/v1/workflows")
+    while limited.status_code != 429:
+        limited = api.get("/api/v1/workflows")
+    assert limited.json()["error"]["code"] == "rate_limited"
+    assert int(limited.headers["Retry-After"]) >= 1
+    # Another principal is not limited by the first one's flood; the open routes never are.
+    assert requests.get(server.url + "/health", timeout=10).status_code == 200
+    time.sleep(2.5)
+
+    big = b'{"plan_id": "' + b"x" * (50 * 1024 * 1024) + b'"}'
+    try:
+        answer = requests.post(server.url + "/api/v1/plans", data=big, timeout=60,
+                               headers={"Authorization": f"Bearer {TEST_TOKEN}", "Content-Type": "application/json"})
+        assert answer.status_code == 413, answer.text[:300]
+        assert answer.json()["error"]["code"] == "payload_too_large"
+    except requests.ConnectionError:
+        pass  # the server may close the connection after answering 413 before the whole body was sent
+    time.sleep(2.5)
+
+    deep = "[" * 100_000 + "]" * 100_000
+    answer = api.post("/api/v1/decisions", data=deep, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 400, answer.text[:300]
+    assert "deep" in answer.json()["error"]["message"] or "depth" in answer.json()["error"]["message"]
+    path = tmp_path / "deep.json"
+    path.write_text(deep)
+    validated = subprocess.run([binary, "validate", str(path)], capture_output=True, timeout=60)
+    assert validated.returncode == 2, validated
+    assert b"deep" in validated.stderr + validated.stdout or b"depth" in validated.stderr + validated.stdout
+
+    time.sleep(2.5)
+    api.post("/api/v1/workers/register", {"worker_id": "poller", "capabilities": ["nobody"]})
+    results: list[int] = []
+
+    def hold() -> None:
+        results.append(api.post("/api/v1/workers/poller/poll", {"max_tickets": 1, "wait_ms": 3000}).status_code)
+
+    threads = [threading.Thread(target=hold) for _ in range(2)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)
+    third = api.post("/api/v1/workers/poller/poll", {"max_tickets": 1, "wait_ms": 3000})
+    assert third.status_code == 429 and "max_long_polls_per_worker" in third.json()["error"]["message"], third.text
+    for t in threads:
+        t.join()
+    assert results == [200, 200]
+    assert requests.get(server.url + "/ready", timeout=10).status_code == 200

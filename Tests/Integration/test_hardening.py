@@ -64,7 +64,7 @@ def test_aborted_uploads_are_no_server_errors(server):
         with socket.create_connection((host, port), timeout=10) as connection:
             connection.sendall(
                 b"POST /api/v1/plans?start=true HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + AUTH_LINE
-                b"Content-Length: 10000000\r\n\r\n" + b'{"plan_id": "' + b"x" * 500_000
+                + b"Content-Length: 10000000\r\n\r\n" + b'{"plan_id": "' + b"x" * 500_000
             )
     time.sleep(1.0)
     expect(requests.get(server.url + "/ready", timeout=5), 200)
@@ -155,7 +155,7 @@ def test_uploads_beyond_the_body_budget_are_refused_before_they_are_buffered(sta
             connection = socket.create_connection(("127.0.0.1", server.port), timeout=10)
             connection.sendall(
                 b"POST /api/v1/plans HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + AUTH_LINE
-                b"Content-Length: 15000000\r\n\r\n"
+                + b"Content-Length: 15000000\r\n\r\n"
             )
             try:
                 connection.sendall(b'{"plan_id": "' + b"x" * (4 * 1024 * 1024))

@@ -80,15 +80,21 @@ def test_heartbeats_keep_a_lease_alive(start_server):
     assert tickets_by_task(view)["only"]["retry_count"] == 0
 
 
-def test_wrong_fencing_token_and_duplicate_completion_are_conflicts(api, py_worker):
+def test_wrong_fencing_token_or_lease_secret_and_duplicate_completion_are_refused(api, py_worker):
     plan = workload.plan("fence-1", [workload.task("only"), workload.task("next", ["only"])], risk_band="medium")
     workflow_id = expect(api.submit_decision(workload.decision(plan)), 201)["workflow_id"]
     [lease] = py_worker.poll_until(1, timeout=10)
+    assert len(lease.raw["lease_secret"]) == 32
 
-    expect_error(py_worker.complete(lease, token=lease.fencing_token + 1000), 409, "conflict")
-    expect_error(py_worker.complete(lease, token=lease.fencing_token - 1), 409, "conflict")
-    expect_error(py_worker.heartbeat(lease, token=lease.fencing_token + 1000), 409, "conflict")
-    expect_error(py_worker.fail(lease, token=lease.fencing_token + 1000), 409, "conflict")
+    # A fencing token that was never granted has no lease secret: guessing one is a 403.
+    expect_error(py_worker.complete(lease, token=lease.fencing_token + 1000), 403, "forbidden")
+    expect_error(py_worker.complete(lease, token=lease.fencing_token - 1), 403, "forbidden")
+    expect_error(py_worker.heartbeat(lease, token=lease.fencing_token + 1000), 403, "forbidden")
+    expect_error(py_worker.fail(lease, token=lease.fencing_token + 1000), 403, "forbidden")
+    expect_error(py_worker.complete(lease, secret="0" * 32), 403, "forbidden")
+    missing = py_worker.proof(lease, None, None)
+    del missing["lease_secret"]
+    assert expect_error(api.post(f"/api/v1/tickets/{lease.ticket_id}/complete", missing), 422)["field"] == "lease_secret"
     assert tickets_by_task(api.workflow(workflow_id))["only"]["phase"] == "LEASED"
 
     expect(py_worker.complete(lease), 200)
@@ -103,7 +109,8 @@ def test_wrong_fencing_token_and_duplicate_completion_are_conflicts(api, py_work
     assert counts == {lease.ticket_id: 1}
 
     # Reports for tickets that do not exist are 404.
-    ghost = {"worker_id": "py-worker-1", "fencing_token": 1, "output": {}, "logs": [], "actual_duration_ms": 1}
+    ghost = {"worker_id": "py-worker-1", "fencing_token": 1, "lease_secret": "0" * 32, "output": {}, "logs": [],
+             "actual_duration_ms": 1}
     expect_error(api.post("/api/v1/tickets/00000000-0000-5000-8000-000000000000/complete", ghost), 404)
 
 
@@ -113,10 +120,11 @@ def test_a_report_from_a_worker_that_does_not_hold_the_lease_is_refused(api, py_
     [lease] = py_worker.poll_until(1, timeout=10)
     other = PyWorker(api, "not-the-holder")
     other.register()
-    # Fencing tokens are small per-ticket numbers (1, 2, …): the worker id must match the lease.
-    expect_error(other.complete(lease), 409, "conflict")
-    expect_error(other.fail(lease, "not mine", retryable=False), 409, "conflict")
-    expect_error(other.heartbeat(lease), 409, "conflict")
+    # Fencing tokens are small per-ticket numbers (1, 2, …), but the lease secret is bound to the
+    # worker id (and principal) it was granted to: even with the secret, another worker is refused.
+    expect_error(other.complete(lease), 403, "forbidden")
+    expect_error(other.fail(lease, "not mine", retryable=False), 403, "forbidden")
+    expect_error(other.heartbeat(lease), 403, "forbidden")
     ticket = tickets_by_task(api.workflow(workflow_id))["only"]
     assert ticket["phase"] == "LEASED" and ticket["worker_id"] == py_worker.worker_id, ticket
     expect(py_worker.complete(lease), 200)

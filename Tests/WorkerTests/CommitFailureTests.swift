@@ -69,6 +69,9 @@ final class FaultyStore: WorkflowStore {
     func workflowCounts() async throws -> [WorkflowStatus: Int] { try await inner.workflowCounts() }
     func recentDurations(limit: Int) async throws -> [Int64] { try await inner.recentDurations(limit: limit) }
     func ping() async throws { try await inner.ping() }
+    func sharedSecret(_ name: String, proposed: [UInt8]) async throws -> [UInt8] {
+        try await inner.sharedSecret(name, proposed: proposed)
+    }
     func saveDeadLetter(_ letter: DeadLetter) async throws -> Int64 { try await inner.saveDeadLetter(letter) }
     func deadLetters(_ filter: DeadLetterFilter) async throws -> [DeadLetter] { try await inner.deadLetters(filter) }
 }

@@ -40,14 +40,17 @@ struct PollBody: Decodable {
     }
 }
 
-/// The lease a report is made under: `worker_id` and `fencing_token`, both required.
+/// The lease a report is made under: `worker_id`, `fencing_token` and `lease_secret`, all
+/// required (the secret is checked by the route, naming the field when it is missing).
 struct LeaseProof: Decodable {
     var workerId: String
     var fencingToken: Int64
+    var leaseSecret: String?
 
     enum CodingKeys: String, CodingKey {
         case workerId = "worker_id"
         case fencingToken = "fencing_token"
+        case leaseSecret = "lease_secret"
     }
 }
 
