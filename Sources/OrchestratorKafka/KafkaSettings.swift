@@ -17,6 +17,9 @@ public struct KafkaSettings: Sendable, Equatable, Codable {
     /// `KAFKA_SASL_USERNAME`, `KAFKA_SASL_PASSWORD`.
     public var saslUsername = ""
     public var saslPassword = ""
+    /// A file holding the SASL password (`KAFKA_SASL_PASSWORD_FILE`), e.g. a mounted Kubernetes
+    /// Secret; read at start, it wins over `sasl_password`.
+    public var saslPasswordFile = ""
     /// Whether the intake consumers run (when bootstrap servers are set) (`KAFKA_CONSUMERS_ENABLED`).
     public var consume = true
     /// Payload format of every topic we read and write (`KAFKA_MESSAGE_FORMAT`): `json` (the

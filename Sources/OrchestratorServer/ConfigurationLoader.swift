@@ -13,6 +13,7 @@ public enum ConfigurationLoader {
         ("ORCHESTRATOR_METRICS_PORT", "http.metrics_port (0 disables)"),
         ("ORCHESTRATOR_DATA_DIR", "storage.data_dir"),
         ("ORCHESTRATOR_DATABASE_URL", "storage.database_url"),
+        ("ORCHESTRATOR_DATABASE_URL_FILE", "storage.database_url_file (a file holding the URL)"),
         ("ORCHESTRATOR_POSTGRES_POOL_SIZE", "storage.postgres_pool_size"),
         ("ORCHESTRATOR_REPLICA_ID", "storage.replica_id"),
         ("ORCHESTRATOR_OWNERSHIP_TTL_MS", "storage.ownership_ttl_ms"),
@@ -34,6 +35,8 @@ public enum ConfigurationLoader {
         ("KAFKA_SASL_MECHANISM", "kafka.sasl_mechanism"),
         ("KAFKA_SASL_USERNAME", "kafka.sasl_username"),
         ("KAFKA_SASL_PASSWORD", "kafka.sasl_password"),
+        ("KAFKA_SASL_PASSWORD_FILE", "kafka.sasl_password_file (a file holding the password)"),
+        ("KAFKA_SSL_<NAME>", "kafka.properties[\"ssl.<name>\"], e.g. KAFKA_SSL_CA_LOCATION: ssl.ca.location"),
         ("KAFKA_CONSENSUS_TOPIC", "kafka.topics.consensus"),
         ("KAFKA_PLANS_TOPIC", "kafka.topics.plans"),
         ("KAFKA_RESULTS_TOPIC", "kafka.topics.results"),
@@ -66,6 +69,7 @@ public enum ConfigurationLoader {
         }
         if let value = env["ORCHESTRATOR_DATA_DIR"] { configuration.storage.dataDir = value }
         if let value = env["ORCHESTRATOR_DATABASE_URL"] { configuration.storage.databaseURL = value }
+        if let value = env["ORCHESTRATOR_DATABASE_URL_FILE"] { configuration.storage.databaseURLFile = value }
         if let value = env["ORCHESTRATOR_POSTGRES_POOL_SIZE"] {
             configuration.storage.postgresPoolSize = try int(value, "ORCHESTRATOR_POSTGRES_POOL_SIZE")
         }
@@ -87,7 +91,34 @@ public enum ConfigurationLoader {
             configuration.auth.metricsNeedToken = try bool(value, "ORCHESTRATOR_METRICS_NEED_TOKEN")
         }
         try applyKafka(env, to: &configuration)
+        try readSecretFiles(&configuration)
         return configuration
+    }
+
+    /// Replaces each `*_file` secret setting by the file's content (trailing newline dropped), so
+    /// that secrets can come from mounted Kubernetes Secrets rather than the environment.
+    static func readSecretFiles(_ configuration: inout ServerConfiguration) throws {
+        if let file = configuration.storage.databaseURLFile, !file.isEmpty {
+            configuration.storage.databaseURL = try secret(in: file, setting: "storage.database_url_file")
+        }
+        if !configuration.kafka.saslPasswordFile.isEmpty {
+            configuration.kafka.saslPassword = try secret(
+                in: configuration.kafka.saslPasswordFile,
+                setting: "kafka.sasl_password_file"
+            )
+        }
+    }
+
+    static func secret(in file: String, setting: String) throws -> String {
+        let text: String
+        do {
+            text = try String(contentsOfFile: file, encoding: .utf8)
+        } catch {
+            throw ConfigurationError("\(setting): cannot read \(file) (\(error.localizedDescription))")
+        }
+        let value = text.trimmingCharacters(in: .newlines)
+        guard !value.isEmpty else { throw ConfigurationError("\(setting): \(file) is empty") }
+        return value
     }
 
     static func applyKafka(_ env: [String: String], to configuration: inout ServerConfiguration) throws {
@@ -108,6 +139,12 @@ public enum ConfigurationLoader {
         if let value = env["KAFKA_SASL_MECHANISM"] { kafka.saslMechanism = value }
         if let value = env["KAFKA_SASL_USERNAME"] { kafka.saslUsername = value }
         if let value = env["KAFKA_SASL_PASSWORD"] { kafka.saslPassword = value }
+        if let value = env["KAFKA_SASL_PASSWORD_FILE"] { kafka.saslPasswordFile = value }
+        // librdkafka's TLS settings: KAFKA_SSL_CA_LOCATION is ssl.ca.location, and so on.
+        for (name, value) in env where name.hasPrefix("KAFKA_SSL_") && name.count > "KAFKA_SSL_".count {
+            let key = "ssl." + name.dropFirst("KAFKA_SSL_".count).lowercased().replacingOccurrences(of: "_", with: ".")
+            kafka.properties[key] = value
+        }
         if let value = env["KAFKA_CONSENSUS_TOPIC"] { kafka.topics.consensus = value }
         if let value = env["KAFKA_PLANS_TOPIC"] { kafka.topics.plans = value }
         if let value = env["KAFKA_RESULTS_TOPIC"] { kafka.topics.results = value }
@@ -210,7 +247,7 @@ public enum ConfigurationLoader {
     /// Keys whose default is nil (so they do not appear in the encoded defaults), with their coding key.
     static let optionalKeys: [String: String] = [
         "storage.database_url": "databaseURL", "outbox.directory": "directory", "storage.replica_id": "replicaId",
-        "auth.tokens_file": "tokensFile",
+        "auth.tokens_file": "tokensFile", "storage.database_url_file": "databaseURLFile",
     ]
 
     private static func normalise(_ key: String) -> String {

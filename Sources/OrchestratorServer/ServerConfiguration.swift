@@ -51,6 +51,9 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         /// `sqlite:PATH` (default: `<data_dir>/orchestrator.sqlite`) or
         /// `postgres://user:password@host:port/database?sslmode=disable` (also `postgresql://`).
         public var databaseURL: String?
+        /// A file holding the database URL (`ORCHESTRATOR_DATABASE_URL_FILE`), e.g. a mounted
+        /// Kubernetes Secret; read at start, it wins over `database_url`.
+        public var databaseURLFile: String?
         /// SQLite `synchronous` pragma: NORMAL survives process crashes, FULL also power loss.
         public var sqliteSynchronous: String = "NORMAL"
         /// Most connections the PostgreSQL store opens.

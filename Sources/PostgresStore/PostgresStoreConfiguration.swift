@@ -144,9 +144,9 @@ public struct PostgresStoreConfiguration: Sendable, Equatable {
     /// `host:port`, for messages.
     public var endpoint: String { "\(host):\(port)" }
 
-    /// The URL without its password, for logs and messages.
+    /// The URL with its password shown as `***`, for logs and messages.
     public var description: String {
-        var text = "postgres://\(username)@\(endpoint)/\(database ?? username)"
+        var text = "postgres://\(username)\(password == nil ? "" : ":***")@\(endpoint)/\(database ?? username)"
         if let schema { text += "?schema=\(schema)" }
         return text
     }

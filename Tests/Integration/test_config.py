@@ -41,3 +41,27 @@ def test_validate_accepts_the_documented_config_example(binary, tmp_path):
 def test_unknown_config_key_is_refused(start_server):
     with pytest.raises(harness.HarnessError, match="unknown key"):
         start_server({"engine": {"policies": {"execution": {"lease_ttl": 5}}}})
+
+
+def test_secrets_come_from_files_and_never_show(start_server, pg_url, tmp_path):
+    """`ORCHESTRATOR_DATABASE_URL_FILE` (a mounted Secret) is read at start; the password is in no
+    log line, nor in `/ready`, `/metrics`, `/openapi.yaml` or an error body. (The test cluster
+    trusts local connections, so any password connects.)"""
+    password = "pw-" + tmp_path.name[-12:] + "-S3cret"
+    with_password = pg_url.replace("postgres://postgres@", f"postgres://postgres:{password}@")
+    assert password in with_password
+    url_file = tmp_path / "database-url"
+    url_file.write_text(with_password + "\n")
+    url_file.chmod(0o600)
+    server = start_server(env={"ORCHESTRATOR_DATABASE_URL_FILE": str(url_file)})
+    api = Api(server.url)
+    expect(api.get("/api/v1/workflows"), 200)
+    pages = [api.get(path).text for path in ("/ready", "/metrics", "/openapi.yaml", "/api/v1/workflows/nope")]
+    log = server.log_path.read_text(encoding="utf-8", errors="replace")
+    assert "postgres://postgres:***@" in log, log[-2000:]
+    for text in pages + [log]:
+        assert password not in text
+
+    missing = start_server(env={"ORCHESTRATOR_DATABASE_URL_FILE": str(tmp_path / "absent")}, wait_ready=False)
+    assert missing.proc.wait(timeout=30) == 2
+    assert "database_url_file" in missing.log_path.read_text()
