@@ -12,9 +12,9 @@ import Synchronization
 ///
 /// A message's offset is committed only after the engine call returned, i.e. after its effect is
 /// committed in the database. Redelivery is harmless: intake is idempotent by `decision_id` and
-/// the plan ledger by `plan_id`; a duplicate or late result is refused by the engine, logged,
-/// and committed. A message that cannot be parsed or validated, or a result for an unknown
-/// ticket, is saved as a dead letter and committed. While the engine is unavailable (stopping,
+/// the plan ledger by `plan_id`. A message that cannot be parsed or validated, a result for an
+/// unknown ticket, and a result the engine refuses (a finished ticket, a superseded attempt) are
+/// saved as dead letters with the reason, and committed. While the engine is unavailable (stopping,
 /// store failing) the same message is retried with backoff, never skipped.
 public final class KafkaIntake: Service {
     let settings: KafkaSettings
@@ -177,8 +177,15 @@ public final class KafkaIntake: Service {
             return .done
         }
         // With several replicas, a result for another replica's workflow is forwarded to it by the
-        // engine (durably) and answered as accepted.
-        _ = try await engine.report(report)
+        // engine (durably) and answered as accepted. The trust rule of an unfenced result: it is
+        // applied only to a ticket out for execution now; one for a finished ticket or a superseded
+        // attempt is refused by the engine and kept as a dead letter with the reason (an unknown
+        // ticket too, as `notFound`).
+        do {
+            _ = try await engine.report(report)
+        } catch let error as EngineError where error.code == .conflict {
+            return .deadLetter("result for ticket \(result.ticketId) refused: \(error.message)")
+        }
         return .done
     }
 

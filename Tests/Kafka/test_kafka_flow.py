@@ -191,3 +191,25 @@ def test_malformed_messages_become_dead_letters_and_consumption_goes_on(stack, f
     while time.monotonic() < deadline and not peer.received["execution.tickets"]:
         peer.poll(0.5)
     assert peer.received["execution.tickets"], "the valid decision's first ticket was published"
+
+    # The trust rule for results without a lease secret: a result in the hive-mind workers' own
+    # shape for a ticket out for execution is applied; the same result again (the ticket is now
+    # finished) becomes a dead letter with the reason, and the ticket is untouched.
+    ticket = peer.received["execution.tickets"][0]["value"]
+    peer.publish_result(ticket, "COMPLETED")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        state = api.get(f"/api/v1/tickets/{ticket['ticket_id']}").json()
+        if state.get("status") == "COMPLETED":
+            break
+        time.sleep(0.3)
+    assert state.get("status") == "COMPLETED", state
+    peer.publish_result(ticket, "FAILED")
+    deadline = time.monotonic() + 30
+    refused = []
+    while time.monotonic() < deadline and not refused:
+        letters = api.get("/api/v1/dead-letters", params={"topic": "execution.results"}).json()["dead_letters"]
+        refused = [l for l in letters if l["key"] == ticket["ticket_id"]]
+        time.sleep(0.3)
+    assert refused and "refused" in refused[0]["reason"] and ticket["ticket_id"] in refused[0]["reason"], refused
+    assert api.get(f"/api/v1/tickets/{ticket['ticket_id']}").json()["status"] == "COMPLETED"
