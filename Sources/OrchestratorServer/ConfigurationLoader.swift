@@ -19,6 +19,8 @@ public enum ConfigurationLoader {
         ("ORCHESTRATOR_OWNERSHIP_TTL_MS", "storage.ownership_ttl_ms"),
         ("ORCHESTRATOR_OUTBOX_DIR", "outbox.directory"),
         ("ORCHESTRATOR_LOG_LEVEL", "log_level"),
+        ("ORCHESTRATOR_TLS_CERT", "http.tls_cert_file"),
+        ("ORCHESTRATOR_TLS_KEY", "http.tls_key_file"),
         ("ORCHESTRATOR_AUTH", "auth.mode (required, none)"),
         ("ORCHESTRATOR_AUTH_FILE", "auth.tokens_file"),
         ("ORCHESTRATOR_AUTH_ANONYMOUS_ROLES", "auth.anonymous_roles (comma-separated)"),
@@ -80,6 +82,8 @@ public enum ConfigurationLoader {
         if let value = env["ORCHESTRATOR_OUTBOX_DIR"] { configuration.outbox.directory = value }
         if let value = env["ORCHESTRATOR_LOG_LEVEL"] { configuration.logLevel = value }
         if let value = env["KAFKA_TICKETS_TOPIC"] { configuration.outbox.topics.tickets = value }
+        if let value = env["ORCHESTRATOR_TLS_CERT"] { configuration.http.tlsCertFile = value }
+        if let value = env["ORCHESTRATOR_TLS_KEY"] { configuration.http.tlsKeyFile = value }
         if let value = env["ORCHESTRATOR_AUTH"] { configuration.auth.mode = value }
         if let value = env["ORCHESTRATOR_AUTH_FILE"] { configuration.auth.tokensFile = value }
         if let value = env["ORCHESTRATOR_AUTH_ANONYMOUS_ROLES"] {
@@ -248,6 +252,7 @@ public enum ConfigurationLoader {
     static let optionalKeys: [String: String] = [
         "storage.database_url": "databaseURL", "outbox.directory": "directory", "storage.replica_id": "replicaId",
         "auth.tokens_file": "tokensFile", "storage.database_url_file": "databaseURLFile",
+        "http.tls_cert_file": "tlsCertFile", "http.tls_key_file": "tlsKeyFile",
     ]
 
     private static func normalise(_ key: String) -> String {

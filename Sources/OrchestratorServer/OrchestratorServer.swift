@@ -1,5 +1,6 @@
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import Kafka
 import Logging
 import Metrics
@@ -68,12 +69,7 @@ public struct OrchestratorServer: Sendable {
                 rateLimitBurst: configuration.http.rateLimitBurst,
                 maxLongPollsPerWorker: configuration.http.maxLongPollsPerWorker
             )
-            let server = HTTPServerBuilder.http1(
-                configuration: .init(
-                    idleTimeout: configuration.http.idleTimeoutMs > 0
-                        ? TimeAmount.milliseconds(configuration.http.idleTimeoutMs) : nil
-                )
-            )
+            let server = try Self.httpServer(configuration.http)
             let access = try AuthSetup.accessControl(configuration, logger: logger)
             let router = buildRouter(
                 engine: engine,
@@ -116,6 +112,40 @@ public struct OrchestratorServer: Sendable {
             services.append(KafkaIntake(settings: configuration.kafka, engine: engine, logger: logger))
         }
         self.services = services
+    }
+
+    /// HTTP/1.1 with the idle timeout, over TLS when a certificate and key are configured.
+    static func httpServer(_ http: ServerConfiguration.HTTP) throws -> HTTPServerBuilder {
+        let plain = HTTPServerBuilder.http1(
+            configuration: .init(
+                idleTimeout: http.idleTimeoutMs > 0 ? TimeAmount.milliseconds(http.idleTimeoutMs) : nil
+            )
+        )
+        switch (http.tlsCertFile, http.tlsKeyFile) {
+        case (nil, nil):
+            return plain
+        case (let cert?, let key?):
+            let chain: [NIOSSLCertificate]
+            let privateKey: NIOSSLPrivateKey
+            do {
+                chain = try NIOSSLCertificate.fromPEMFile(cert)
+            } catch {
+                throw ConfigurationError("http.tls_cert_file \(cert): not a readable PEM certificate chain (\(error))")
+            }
+            do {
+                privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
+            } catch {
+                throw ConfigurationError("http.tls_key_file \(key): not a readable PEM private key (\(error))")
+            }
+            guard !chain.isEmpty else { throw ConfigurationError("http.tls_cert_file \(cert): no certificate in it") }
+            let tls = TLSConfiguration.makeServerConfiguration(
+                certificateChain: chain.map { .certificate($0) },
+                privateKey: .privateKey(privateKey)
+            )
+            return try .tls(plain, tlsConfiguration: tls)
+        default:
+            throw ConfigurationError("TLS needs both http.tls_cert_file (--tls-cert) and http.tls_key_file (--tls-key)")
+        }
     }
 
     static func kafkaSink(_ configuration: ServerConfiguration, logger: Logger) throws -> KafkaOutboxSink {

@@ -42,6 +42,10 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         /// A connection that sends nothing for this long (while no request runs) is closed; a
         /// request whose head or body stalls for this long too.
         public var idleTimeoutMs: Int64 = 60_000
+        /// PEM certificate chain and private key: with both, the API (and the metrics listener)
+        /// serve HTTPS only.
+        public var tlsCertFile: String?
+        public var tlsKeyFile: String?
         public init() {}
     }
 

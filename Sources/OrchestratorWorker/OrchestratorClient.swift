@@ -16,13 +16,15 @@ public final class OrchestratorClient: Sendable {
     /// Sent as `Authorization: Bearer <token>` on every request when set.
     let token: String?
     /// Long polls, heartbeats and reports of every slot of a worker go through this one client.
-    private let http = OwnedHTTPClient(followRedirects: false, connectionsPerHost: 512)
+    private let http: OwnedHTTPClient
 
     /// - Parameters:
     ///   - baseURL: the server, e.g. `http://127.0.0.1:8000`.
     ///   - token: the bearer token (API token or JWT) sent with every request.
     ///   - requestTimeoutMs: timeout of one request.
-    public init(baseURL: String, token: String? = nil, requestTimeoutMs: Int64 = 30_000) {
+    ///   - caFile: PEM file of the CA certificates trusted for `https://` (default: the system's).
+    public init(baseURL: String, token: String? = nil, requestTimeoutMs: Int64 = 30_000, caFile: String? = nil) {
+        http = OwnedHTTPClient(followRedirects: false, connectionsPerHost: 512, caFile: caFile)
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         self.baseURL = base

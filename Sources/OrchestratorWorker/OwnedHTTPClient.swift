@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import NIOSSL
 import Synchronization
 
 /// An `HTTPClient` created on first use and shut down by its owner.
@@ -15,11 +16,14 @@ final class OwnedHTTPClient: Sendable {
     private let state = Mutex<State>(.idle)
     private let followRedirects: Bool
     private let connectionsPerHost: Int
+    /// PEM file of the CA certificates trusted for HTTPS; `nil` trusts the system's.
+    private let caFile: String?
 
     /// - Parameter connectionsPerHost: HTTP/1.1 connections kept per host (AsyncHTTPClient's
     ///   default is 8). A worker's slots each hold a long poll open while others report, so the
     ///   orchestrator client needs more than its number of slots, or reports wait behind polls.
-    init(followRedirects: Bool, connectionsPerHost: Int = 8) {
+    init(followRedirects: Bool, connectionsPerHost: Int = 8, caFile: String? = nil) {
+        self.caFile = caFile
         self.followRedirects = followRedirects
         self.connectionsPerHost = connectionsPerHost
     }
@@ -37,6 +41,11 @@ final class OwnedHTTPClient: Sendable {
                 var configuration = HTTPClient.Configuration()
                 configuration.redirectConfiguration = followRedirects ? .follow(max: 5, allowCycles: false) : .disallow
                 configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(1, connectionsPerHost)
+                if let caFile {
+                    var tls = TLSConfiguration.makeClientConfiguration()
+                    tls.trustRoots = .file(caFile)
+                    configuration.tlsConfiguration = tls
+                }
                 let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
                 state = .running(client)
                 return client

@@ -24,6 +24,9 @@ public struct PostgresStoreConfiguration: Sendable, Equatable {
     /// The database; the user name when `nil`.
     public var database: String?
     public var tls: TLSMode
+    /// `sslrootcert`: PEM file of the CA certificates trusted to sign the server's certificate
+    /// (`verify-ca`, `verify-full`); `nil` trusts the system's.
+    public var rootCertificateFile: String?
     /// The schema holding the store's tables (created by ``PostgresWorkflowStore/migrate()`` when
     /// missing); `nil` uses the server's `search_path` (normally `public`).
     public var schema: String?
@@ -122,6 +125,11 @@ public struct PostgresStoreConfiguration: Sendable, Equatable {
                 throw invalid("sslmode '\(value)' is not one of \(known)")
             }
             tls = mode
+        case "sslrootcert":
+            guard !value.isEmpty, FileManager.default.isReadableFile(atPath: value) else {
+                throw invalid("sslrootcert '\(value)' is not a readable file")
+            }
+            rootCertificateFile = value
         case "schema":
             guard Self.isPlainIdentifier(value) else {
                 throw invalid("schema '\(value)' must be a lower-case identifier ([a-z_][a-z0-9_]*, at most 63 bytes)")
@@ -136,7 +144,7 @@ public struct PostgresStoreConfiguration: Sendable, Equatable {
             connectTimeout = .seconds(seconds)
         default:
             throw invalid(
-                "unknown parameter '\(name)' (known: sslmode, schema, application_name, connect_timeout)"
+                "unknown parameter '\(name)' (known: sslmode, sslrootcert, schema, application_name, connect_timeout)"
             )
         }
     }

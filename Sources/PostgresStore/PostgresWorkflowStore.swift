@@ -46,7 +46,7 @@ public final class PostgresWorkflowStore: WorkflowStore, Service {
             username: configuration.username,
             password: configuration.password,
             database: configuration.database,
-            tls: Self.clientTLS(configuration.tls)
+            tls: Self.clientTLS(configuration.tls, rootCertificateFile: configuration.rootCertificateFile)
         )
         clientConfiguration.options.maximumConnections = max(1, configuration.poolSize)
         clientConfiguration.options.connectTimeout = configuration.connectTimeout
@@ -132,7 +132,7 @@ public final class PostgresWorkflowStore: WorkflowStore, Service {
                 username: configuration.username,
                 password: configuration.password,
                 database: configuration.database,
-                tls: try connectionTLS(configuration.tls)
+                tls: try connectionTLS(configuration.tls, rootCertificateFile: configuration.rootCertificateFile)
             )
             connectionConfiguration.options = options
             return try await PostgresConnection.connect(configuration: connectionConfiguration, id: 0, logger: logger)
@@ -153,8 +153,12 @@ public final class PostgresWorkflowStore: WorkflowStore, Service {
         return parameters
     }
 
-    private static func tlsConfiguration(_ mode: PostgresStoreConfiguration.TLSMode) -> TLSConfiguration? {
+    private static func tlsConfiguration(
+        _ mode: PostgresStoreConfiguration.TLSMode,
+        rootCertificateFile: String?
+    ) -> TLSConfiguration? {
         var tls = TLSConfiguration.makeClientConfiguration()
+        if let rootCertificateFile { tls.trustRoots = .file(rootCertificateFile) }
         switch mode {
         case .disable: return nil
         case .prefer, .require: tls.certificateVerification = .none
@@ -164,15 +168,19 @@ public final class PostgresWorkflowStore: WorkflowStore, Service {
         return tls
     }
 
-    private static func clientTLS(_ mode: PostgresStoreConfiguration.TLSMode) -> PostgresClient.Configuration.TLS {
-        guard let tls = tlsConfiguration(mode) else { return .disable }
+    private static func clientTLS(
+        _ mode: PostgresStoreConfiguration.TLSMode,
+        rootCertificateFile: String?
+    ) -> PostgresClient.Configuration.TLS {
+        guard let tls = tlsConfiguration(mode, rootCertificateFile: rootCertificateFile) else { return .disable }
         return mode == .prefer ? .prefer(tls) : .require(tls)
     }
 
     private static func connectionTLS(
-        _ mode: PostgresStoreConfiguration.TLSMode
+        _ mode: PostgresStoreConfiguration.TLSMode,
+        rootCertificateFile: String?
     ) throws -> PostgresConnection.Configuration.TLS {
-        guard let tls = tlsConfiguration(mode) else { return .disable }
+        guard let tls = tlsConfiguration(mode, rootCertificateFile: rootCertificateFile) else { return .disable }
         let context = try NIOSSLContext(configuration: tls)
         return mode == .prefer ? .prefer(context) : .require(context)
     }

@@ -66,6 +66,12 @@ struct ClientOptions: ParsableArguments {
     @Option(help: "File holding the bearer token, e.g. <data-dir>/admin.token (env ORCHESTRATOR_TOKEN_FILE).")
     var tokenFile: String?
 
+    @Option(
+        help:
+            "PEM file of the CA certificates to trust for an https:// --url (env ORCHESTRATOR_CA_FILE; default: the system's)."
+    )
+    var caFile: String?
+
     var baseURL: String {
         url ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_URL"] ?? "http://127.0.0.1:8000"
     }
@@ -93,7 +99,11 @@ struct ClientOptions: ParsableArguments {
     /// cannot be read.
     func apiClient() throws -> OrchestratorClient {
         do {
-            return OrchestratorClient(baseURL: baseURL, token: try bearerToken())
+            return OrchestratorClient(
+                baseURL: baseURL,
+                token: try bearerToken(),
+                caFile: caFile ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_CA_FILE"]
+            )
         } catch {
             warn("error: \(error)")
             throw ExitCode(2)
@@ -141,7 +151,15 @@ struct ListenOptions: ParsableArguments {
     )
     var authFile: String?
 
+    @Option(help: "PEM certificate chain: serve HTTPS (with --tls-key) (env ORCHESTRATOR_TLS_CERT).")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key of --tls-cert (env ORCHESTRATOR_TLS_KEY).")
+    var tlsKey: String?
+
     func apply(to configuration: inout ServerConfiguration) {
+        if let tlsCert { configuration.http.tlsCertFile = tlsCert }
+        if let tlsKey { configuration.http.tlsKeyFile = tlsKey }
         if let host { configuration.http.host = host }
         if let auth { configuration.auth.mode = auth }
         if let authFile { configuration.auth.tokensFile = authFile }
