@@ -39,12 +39,25 @@ public enum AuthSetup {
             throw ConfigurationError("auth.mode must be required or none, got \"\(auth.mode)\"")
         }
         var tokens: [AccessControl.Token]
+        let jwt = try JWTVerifier.make(auth)
+        if let jwt {
+            logger.info(
+                "JWTs accepted",
+                metadata: [
+                    "hs256": "\(auth.jwtHS256SecretFile ?? "-")", "jwks": "\(auth.jwksFile ?? "-")",
+                    "iss": "\(jwt.issuer ?? "any")", "aud": "\(jwt.audience ?? "any")",
+                    "roles_claim": "\(jwt.rolesClaim)",
+                ]
+            )
+        }
         if let file = auth.tokensFile, !file.isEmpty {
             tokens = try readTokenFile(file)
             logger.info(
                 "API tokens loaded",
                 metadata: ["file": "\(file)", "tokens": "\(tokens.map(\.name).joined(separator: ","))"]
             )
+        } else if jwt != nil {
+            tokens = []
         } else {
             let path = adminTokenPath(configuration)
             let (token, created) = try adminToken(at: path)
@@ -67,7 +80,8 @@ public enum AuthSetup {
             mode: .required,
             tokens: tokens,
             anonymousRoles: anonymous,
-            metricsNeedToken: auth.metricsNeedToken
+            metricsNeedToken: auth.metricsNeedToken,
+            jwt: jwt
         )
     }
 

@@ -25,6 +25,11 @@ public enum ConfigurationLoader {
         ("ORCHESTRATOR_AUTH_FILE", "auth.tokens_file"),
         ("ORCHESTRATOR_AUTH_ANONYMOUS_ROLES", "auth.anonymous_roles (comma-separated)"),
         ("ORCHESTRATOR_METRICS_NEED_TOKEN", "auth.metrics_need_token (true, false)"),
+        ("ORCHESTRATOR_JWT_HS256_SECRET_FILE", "auth.jwt_hs256_secret_file"),
+        ("ORCHESTRATOR_JWKS_FILE", "auth.jwks_file"),
+        ("ORCHESTRATOR_JWT_ISSUER", "auth.jwt_issuer"),
+        ("ORCHESTRATOR_JWT_AUDIENCE", "auth.jwt_audience"),
+        ("ORCHESTRATOR_JWT_ROLES_CLAIM", "auth.jwt_roles_claim"),
         ("ORCHESTRATOR_OUTBOX_SINK", "outbox.sink (files, kafka, both)"),
         ("KAFKA_TICKETS_TOPIC", "outbox.topics.tickets"),
         ("KAFKA_INCIDENTS_TOPIC", "outbox.topics.incidents"),
@@ -91,6 +96,11 @@ public enum ConfigurationLoader {
                 $0.trimmingCharacters(in: .whitespaces)
             }.filter { !$0.isEmpty }
         }
+        if let value = env["ORCHESTRATOR_JWT_HS256_SECRET_FILE"] { configuration.auth.jwtHS256SecretFile = value }
+        if let value = env["ORCHESTRATOR_JWKS_FILE"] { configuration.auth.jwksFile = value }
+        if let value = env["ORCHESTRATOR_JWT_ISSUER"] { configuration.auth.jwtIssuer = value }
+        if let value = env["ORCHESTRATOR_JWT_AUDIENCE"] { configuration.auth.jwtAudience = value }
+        if let value = env["ORCHESTRATOR_JWT_ROLES_CLAIM"] { configuration.auth.jwtRolesClaim = value }
         if let value = env["ORCHESTRATOR_METRICS_NEED_TOKEN"] {
             configuration.auth.metricsNeedToken = try bool(value, "ORCHESTRATOR_METRICS_NEED_TOKEN")
         }
@@ -253,6 +263,8 @@ public enum ConfigurationLoader {
         "storage.database_url": "databaseURL", "outbox.directory": "directory", "storage.replica_id": "replicaId",
         "auth.tokens_file": "tokensFile", "storage.database_url_file": "databaseURLFile",
         "http.tls_cert_file": "tlsCertFile", "http.tls_key_file": "tlsKeyFile",
+        "auth.jwt_hs256_secret_file": "jwtHS256SecretFile", "auth.jwks_file": "jwksFile",
+        "auth.jwt_issuer": "jwtIssuer", "auth.jwt_audience": "jwtAudience",
     ]
 
     private static func normalise(_ key: String) -> String {

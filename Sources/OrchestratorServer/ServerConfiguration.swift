@@ -98,6 +98,16 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
         public var anonymousRoles: [String] = []
         /// Whether `/metrics` (on both listeners) needs a token with `read`; off by default.
         public var metricsNeedToken: Bool = false
+        /// JWTs signed with HS256 under the secret in this file (at least 32 bytes).
+        public var jwtHS256SecretFile: String?
+        /// JWTs signed by a key of this JWKS file (RS256, ES256, …).
+        public var jwksFile: String?
+        /// When set, a JWT's `iss` must equal it.
+        public var jwtIssuer: String?
+        /// When set, a JWT's `aud` must include it.
+        public var jwtAudience: String?
+        /// The claim holding the roles; a dotted path reaches into objects (`realm_access.roles`).
+        public var jwtRolesClaim: String = "roles"
         public init() {}
     }
 

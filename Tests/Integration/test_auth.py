@@ -4,8 +4,12 @@ tokens."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import os
+import pathlib
 import re
 import stat
 import subprocess
@@ -210,3 +214,73 @@ def test_limits_answer_clearly_and_the_server_stays_up(start_server, binary, tmp
         t.join()
     assert results == [200, 200]
     assert requests.get(server.url + "/ready", timeout=10).status_code == 200
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def jwt_hs256(secret: bytes, claims: dict) -> str:
+    head = b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    body = b64url(json.dumps(claims).encode())
+    signature = hmac.new(secret, f"{head}.{body}".encode(), hashlib.sha256).digest()
+    return f"{head}.{body}.{b64url(signature)}"
+
+
+def jwt_rs256(key: pathlib.Path, kid: str, claims: dict) -> str:
+    head = b64url(json.dumps({"alg": "RS256", "typ": "JWT", "kid": kid}).encode())
+    body = b64url(json.dumps(claims).encode())
+    signed = subprocess.run(["openssl", "dgst", "-sha256", "-sign", str(key)], input=f"{head}.{body}".encode(),
+                            capture_output=True, check=True, timeout=30).stdout
+    return f"{head}.{body}.{b64url(signed)}"
+
+
+def rsa_jwks(key: pathlib.Path, kid: str) -> dict:
+    modulus = subprocess.run(["openssl", "rsa", "-in", str(key), "-noout", "-modulus"], capture_output=True,
+                             check=True, timeout=30).stdout.decode().strip().split("=", 1)[1]
+    return {"keys": [{"kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig",
+                      "n": b64url(bytes.fromhex(modulus)), "e": b64url((65537).to_bytes(3, "big"))}]}
+
+
+def test_jwts_hs256_and_rs256_with_issuer_audience_expiry_and_a_roles_claim(start_server, tmp_path):
+    secret = os.urandom(32).hex().encode()
+    (tmp_path / "hs256.secret").write_bytes(secret)
+    key = tmp_path / "rsa.pem"
+    subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", str(key)],
+                   check=True, capture_output=True, timeout=60)
+    (tmp_path / "jwks.json").write_text(json.dumps(rsa_jwks(key, "k1")))
+    server = start_server(env={
+        "ORCHESTRATOR_JWT_HS256_SECRET_FILE": str(tmp_path / "hs256.secret"),
+        "ORCHESTRATOR_JWKS_FILE": str(tmp_path / "jwks.json"),
+        "ORCHESTRATOR_JWT_ISSUER": "https://idp.test", "ORCHESTRATOR_JWT_AUDIENCE": "orchestrator",
+        "ORCHESTRATOR_JWT_ROLES_CLAIM": "realm_access.roles",
+    })
+    now = int(time.time())
+    good = {"sub": "alice", "iss": "https://idp.test", "aud": ["orchestrator", "other"], "exp": now + 300,
+            "realm_access": {"roles": ["read", "unknown-role"]}}
+
+    def status(token: str, path: str = "/api/v1/workflows", method: str = "GET") -> int:
+        return requests.request(method, server.url + path, json={} if method == "POST" else None, timeout=10,
+                                headers={"Authorization": f"Bearer {token}"}).status_code
+
+    assert status(jwt_hs256(secret, good)) == 200
+    assert status(jwt_rs256(key, "k1", good)) == 200
+    assert status(jwt_hs256(secret, good), "/api/v1/decisions", "POST") == 403  # read only
+    assert status(jwt_hs256(b"another secret of 32 bytes or more!!", good)) == 401
+    assert status(jwt_hs256(secret, {**good, "exp": now - 3600})) == 401
+    assert status(jwt_hs256(secret, {**good, "iss": "https://evil.test"})) == 401
+    assert status(jwt_hs256(secret, {**good, "aud": "someone-else"})) == 401
+    no_exp = dict(good)
+    del no_exp["exp"]
+    assert status(jwt_hs256(secret, no_exp)) == 401
+    refused = requests.get(server.url + "/api/v1/workflows", timeout=10,
+                           headers={"Authorization": f"Bearer {jwt_hs256(secret, {**good, 'exp': now - 3600})}"})
+    assert "expired" in refused.json()["error"]["message"]
+    # The JWT's subject is the principal an operator action records.
+    operator = {**good, "sub": "bob", "realm_access": {"roles": ["operate", "submit", "read"]}}
+    decision = json.loads((REPO_ROOT / "examples" / "decision.json").read_text())
+    decision["final_decision"] = "review_required"
+    bob = Api(server.url, token=jwt_rs256(key, "k1", operator))
+    workflow_id = bob.submit_decision(decision).json()["workflow_id"]
+    assert bob.post(f"/api/v1/workflows/{workflow_id}/approve", {}).status_code == 200
+    assert '"bob"' in bob.get(f"/api/v1/workflows/{workflow_id}/history").text
