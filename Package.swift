@@ -82,7 +82,11 @@ let package = Package(
         // A thin, safe SQLite wrapper used by the durable store.
         .target(name: "SQLiteDB", dependencies: ["CSQLite"], swiftSettings: strictSettings),
         // The store protocol and its records; implementations live in their own modules.
-        .target(name: "OrchestratorStore", dependencies: ["OrchestratorCore"], swiftSettings: strictSettings),
+        .target(
+            name: "OrchestratorStore",
+            dependencies: ["OrchestratorCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
         // The embedded default store: one SQLite file in WAL mode.
         .target(
             name: "SQLiteStore",

@@ -1,3 +1,4 @@
+import Foundation
 import Kafka
 import Logging
 import Metrics
@@ -172,6 +173,9 @@ public final class KafkaIntake: Service {
 
     /// An unfenced result: COMPLETED and FAILED change the ticket; RUNNING is progress only.
     func report(_ result: ExecutionResult, _ message: KafkaMessage) async throws -> Outcome {
+        if settings.resultsRequireLeaseSecret, let refusal = try await leaseSecretRefusal(result, message) {
+            return .deadLetter(refusal)
+        }
         guard let report = TicketReport(unfenced: result) else {
             logger.debug("RUNNING result ignored", metadata: ["ticket_id": "\(result.ticketId)"])
             return .done
@@ -187,6 +191,38 @@ public final class KafkaIntake: Service {
             return .deadLetter("result for ticket \(result.ticketId) refused: \(error.message)")
         }
         return .done
+    }
+
+    /// With `kafka.results_require_lease_secret`: why `result` may not be applied, `nil` when it
+    /// carries the secret of its ticket's current attempt (the `lease-secret` header of the ticket
+    /// message we published) in a `lease-secret` header or, in JSON, a `lease_secret` field.
+    func leaseSecretRefusal(_ result: ExecutionResult, _ message: KafkaMessage) async throws -> String? {
+        var presented = message.headers.first { $0.name.lowercased() == "lease-secret" }?.value.map {
+            String(decoding: $0, as: UTF8.self)
+        }
+        if presented == nil, settings.format == .json,
+            let object = try? JSONSerialization.jsonObject(with: Data(message.value)) as? [String: Any]
+        {
+            presented = object["lease_secret"] as? String
+        }
+        guard let presented, !presented.isEmpty else {
+            return "result for ticket \(result.ticketId) carries no lease secret "
+                + "(kafka.results_require_lease_secret: a lease-secret header or a lease_secret field)"
+        }
+        guard let stored = try await engine.store.ticket(result.ticketId) else {
+            return "result for unknown ticket \(result.ticketId)"
+        }
+        let key = try await LeaseSecretKey.load(from: engine.store)
+        let expected = LeaseSecretKey.kafkaTicketSecret(
+            key: key,
+            ticketId: result.ticketId,
+            attempt: stored.record.ticket.retryCount
+        )
+        guard LeaseSecretKey.same(expected, presented) else {
+            return "result for ticket \(result.ticketId) carries a lease secret that is not the one of its current "
+                + "attempt (retry \(stored.record.ticket.retryCount)): forged, or for a superseded attempt"
+        }
+        return nil
     }
 
     /// Saves a dead letter; `false` when the store failed (the caller retries).

@@ -31,15 +31,21 @@ public final class KafkaOutboxSink: OutboxSink, Service {
     private let makeProducer: @Sendable () throws(KafkaError) -> KafkaProducer
     private let current: Mutex<KafkaProducer>
     private let lastFailure = Mutex<String?>(nil)
+    /// Where the key of the lease secrets is kept: each ticket message gets the `lease-secret`
+    /// header of its attempt. `nil` publishes tickets without it.
+    let secretStore: (any WorkflowStore)?
+    private let leaseKey = Mutex<[UInt8]?>(nil)
 
     /// - Parameter makeProducer: creates the producer now, and again after a failed batch.
     public init(
         topics: TopicNames,
         format: KafkaSettings.MessageFormat,
         flushTimeout: Duration = .seconds(10),
+        secretStore: (any WorkflowStore)? = nil,
         logger: Logger,
         makeProducer: @escaping @Sendable () throws(KafkaError) -> KafkaProducer
     ) throws(KafkaError) {
+        self.secretStore = secretStore
         self.topics = topics
         self.format = format
         self.flushTimeout = flushTimeout
@@ -58,7 +64,13 @@ public final class KafkaOutboxSink: OutboxSink, Service {
     }
 
     public func deliver(_ messages: [StoredOutboxMessage]) async throws {
-        let outgoing = try messages.map(encode)
+        var key = leaseKey.withLock { $0 }
+        if key == nil, let secretStore, messages.contains(where: { $0.message.topic == .tickets }) {
+            let loaded = try await LeaseSecretKey.load(from: secretStore)
+            leaseKey.withLock { $0 = loaded }
+            key = loaded
+        }
+        let outgoing = try messages.map { try encode($0, leaseKey: key) }
         let producer = producer
         let results = await producer.send(outgoing)
         var failures: [KafkaError] = []
@@ -102,7 +114,7 @@ public final class KafkaOutboxSink: OutboxSink, Service {
     }
 
     /// The Kafka message of an outbox message.
-    func encode(_ stored: StoredOutboxMessage) throws -> KafkaOutgoingMessage {
+    func encode(_ stored: StoredOutboxMessage, leaseKey: [UInt8]? = nil) throws -> KafkaOutgoingMessage {
         let message = stored.message
         var value = Array(message.payload.utf8)
         var contentType = "application/json"
@@ -113,12 +125,28 @@ public final class KafkaOutboxSink: OutboxSink, Service {
         var headers = message.headers.sorted { $0.key < $1.key }.map { KafkaHeader(name: $0.key, text: $0.value) }
         headers.append(KafkaHeader(name: "content-type", text: contentType))
         headers.append(KafkaHeader(name: "outbox-sequence", text: "\(stored.sequence)"))
+        if let leaseKey, message.topic == .tickets, let attempt = Self.attempt(of: message.payload) {
+            let secret = LeaseSecretKey.kafkaTicketSecret(
+                key: leaseKey,
+                ticketId: attempt.ticketId,
+                attempt: attempt.retryCount
+            )
+            headers.append(KafkaHeader(name: "lease-secret", text: secret))
+        }
         return KafkaOutgoingMessage(
             topic: topics.name(message.topic),
             key: Array(message.key.utf8),
             value: value,
             headers: headers
         )
+    }
+
+    /// The ticket id and retry count of a ticket message's JSON payload.
+    static func attempt(of payload: String) -> (ticketId: String, retryCount: Int)? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any],
+            let ticketId = object["ticket_id"] as? String
+        else { return nil }
+        return (ticketId, (object["retry_count"] as? NSNumber)?.intValue ?? 0)
     }
 
     /// The contract record of a topic; the final telemetry frame has no Avro schema and stays JSON.

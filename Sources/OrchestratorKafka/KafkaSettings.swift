@@ -20,6 +20,12 @@ public struct KafkaSettings: Sendable, Equatable, Codable {
     /// A file holding the SASL password (`KAFKA_SASL_PASSWORD_FILE`), e.g. a mounted Kubernetes
     /// Secret; read at start, it wins over `sasl_password`.
     public var saslPasswordFile = ""
+    /// Whether a result on the results topic must carry the lease secret of the ticket's current
+    /// attempt (the `lease-secret` header of the ticket message we published) in a `lease-secret`
+    /// header or a `lease_secret` field (`KAFKA_RESULTS_REQUIRE_LEASE_SECRET`). Off by default:
+    /// the hive-mind's own workers send none, and a result then applies when its ticket is out
+    /// for execution.
+    public var resultsRequireLeaseSecret = false
     /// Whether the intake consumers run (when bootstrap servers are set) (`KAFKA_CONSUMERS_ENABLED`).
     public var consume = true
     /// Payload format of every topic we read and write (`KAFKA_MESSAGE_FORMAT`): `json` (the

@@ -49,6 +49,7 @@ public enum ConfigurationLoader {
         ("KAFKA_RESULTS_TOPIC", "kafka.topics.results"),
         ("KAFKA_MESSAGE_FORMAT", "kafka.format (json, avro)"),
         ("KAFKA_CONSUMERS_ENABLED", "kafka.consume (true, false)"),
+        ("KAFKA_RESULTS_REQUIRE_LEASE_SECRET", "kafka.results_require_lease_secret (true, false)"),
     ]
 
     /// Loads the file named by `path` (or `ORCHESTRATOR_CONFIG`) over the defaults, then applies
@@ -167,6 +168,9 @@ public enum ConfigurationLoader {
                 throw ConfigurationError("KAFKA_MESSAGE_FORMAT must be json or avro, got \"\(value)\"")
             }
             kafka.format = format
+        }
+        if let value = env["KAFKA_RESULTS_REQUIRE_LEASE_SECRET"] {
+            kafka.resultsRequireLeaseSecret = try bool(value, "KAFKA_RESULTS_REQUIRE_LEASE_SECRET")
         }
         if let value = env["KAFKA_CONSUMERS_ENABLED"] {
             switch value.lowercased() {

@@ -49,7 +49,7 @@ public struct OrchestratorServer: Sendable {
             )
         }
         if configuration.outbox.sink != .files {
-            let sink = try Self.kafkaSink(configuration, logger: logger)
+            let sink = try Self.kafkaSink(configuration, store: store, logger: logger)
             sinks.append(sink)
             // Before the engine: shut down after it, so that its last relay still reaches Kafka.
             services.append(sink)
@@ -148,7 +148,11 @@ public struct OrchestratorServer: Sendable {
         }
     }
 
-    static func kafkaSink(_ configuration: ServerConfiguration, logger: Logger) throws -> KafkaOutboxSink {
+    static func kafkaSink(
+        _ configuration: ServerConfiguration,
+        store: any WorkflowStore,
+        logger: Logger
+    ) throws -> KafkaOutboxSink {
         let kafka = configuration.kafka
         let producerConfiguration = kafka.producerConfiguration()
         do {
@@ -156,6 +160,7 @@ public struct OrchestratorServer: Sendable {
                 topics: configuration.outbox.topics,
                 format: kafka.format,
                 flushTimeout: .milliseconds(kafka.flushTimeoutMs),
+                secretStore: store,
                 logger: logger
             ) { () throws(KafkaError) in
                 try KafkaProducer(configuration: producerConfiguration, logger: logger)

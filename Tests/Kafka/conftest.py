@@ -30,13 +30,14 @@ def stack(request, tmp_path, binary):
     started = []
     request.node._kafka_processes = []
 
-    def make(fmt: str, sink: str = "kafka", config: dict | None = None):
+    def make(fmt: str, sink: str = "kafka", config: dict | None = None, env: dict | None = None):
         tansu = TansuProcess(tmp_path / "tansu.log").start()
         request.node._kafka_processes.append(tansu)
         started.append(tansu)
         tansu.create_topics()
         server = KafkaServer(binary, tmp_path / "data", tmp_path / "server.log", bootstrap=tansu.bootstrap,
                              fmt=fmt, sink=sink, config=config)
+        server.env.update(env or {})
         request.node._kafka_processes.append(server)
         started.append(server)
         server.start()

@@ -204,7 +204,8 @@ class Peer:
         return Producer({"bootstrap.servers": self.bootstrap, "enable.idempotence": True, "acks": "all",
                          "message.timeout.ms": 10000, "log_level": 2})
 
-    def publish(self, topic: str, key: str, value: bytes, attempts: int = 4) -> None:
+    def publish(self, topic: str, key: str, value: bytes, attempts: int = 4,
+                headers: dict[str, str] | None = None) -> None:
         """Publishes and waits for the delivery report. An idempotent producer whose broker
         restarted empty gets UNKNOWN_PRODUCER_ID until it times out: a new producer then
         succeeds (what a hive-mind service does on such errors)."""
@@ -215,7 +216,8 @@ class Peer:
             def report(error, _message):
                 if error is not None:
                     failures.append(str(error))
-            self.producer.produce(topic, key=key.encode(), value=value, on_delivery=report)
+            self.producer.produce(topic, key=key.encode(), value=value, on_delivery=report,
+                                  headers=list((headers or {}).items()))
             left = self.producer.flush(15)
             if not left and not failures:
                 return
@@ -235,7 +237,8 @@ class Peer:
             json.dumps(plan).encode()
         self.publish("plans.ready", plan.get("original_domain") or plan["plan_id"], value)
 
-    def publish_result(self, ticket: dict, status: str, error: str | None = None) -> None:
+    def publish_result(self, ticket: dict, status: str, error: str | None = None,
+                       headers: dict[str, str] | None = None) -> None:
         result = {
             "ticket_id": ticket["ticket_id"], "status": status,
             "result": {"success": status == "COMPLETED", "output": {"exit_code": "0" if status == "COMPLETED" else "1"},
@@ -249,7 +252,7 @@ class Peer:
             # Real workers send non-string outputs: accept them.
             result["result"]["output"]["exit_code"] = 0 if status == "COMPLETED" else 1
             value = json.dumps(result).encode()
-        self.publish("execution.results", ticket["ticket_id"], value)
+        self.publish("execution.results", ticket["ticket_id"], value, headers=headers)
 
     def decode(self, topic: str, value: bytes) -> dict:
         if topic == "telemetry.orchestration" or self.fmt == "json":

@@ -213,3 +213,45 @@ def test_malformed_messages_become_dead_letters_and_consumption_goes_on(stack, f
         time.sleep(0.3)
     assert refused and "refused" in refused[0]["reason"] and ticket["ticket_id"] in refused[0]["reason"], refused
     assert api.get(f"/api/v1/tickets/{ticket['ticket_id']}").json()["status"] == "COMPLETED"
+
+
+@pytest.mark.parametrize("fmt", ["json", "avro"])
+def test_with_the_lease_secret_required_a_forged_result_is_a_dead_letter(stack, fmt):
+    """`KAFKA_RESULTS_REQUIRE_LEASE_SECRET=true`: each published ticket carries a `lease-secret`
+    header; a result without it, or with another one, becomes a dead letter and the ticket is
+    untouched; the result that sends the ticket's secret back is applied."""
+    tansu, server, peer, api = stack(fmt, env={"KAFKA_RESULTS_REQUIRE_LEASE_SECRET": "true"})
+    decision, plan = variant("000000000009", embed_plan=True, fmt=fmt)
+    peer.publish_decision(decision)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not peer.received["execution.tickets"]:
+        peer.poll(0.5)
+    assert peer.received["execution.tickets"], "the decision's first ticket was published"
+    entry = peer.received["execution.tickets"][0]
+    ticket = entry["value"]
+    secret = entry["headers"].get("lease-secret")
+    assert secret and len(secret) == 32, entry["headers"]
+
+    peer.publish_result(ticket, "COMPLETED")  # no secret
+    peer.publish_result(ticket, "COMPLETED", headers={"lease-secret": "0" * 32})  # forged
+    deadline = time.monotonic() + 60
+    refused = []
+    while time.monotonic() < deadline and len(refused) < 2:
+        letters = api.get("/api/v1/dead-letters", params={"topic": "execution.results"}).json()["dead_letters"]
+        refused = [l for l in letters if l["key"] == ticket["ticket_id"]]
+        time.sleep(0.3)
+    reasons = sorted(l["reason"] for l in refused)
+    assert len(reasons) == 2, reasons
+    assert any("carries no lease secret" in r for r in reasons) and any("not the one of its current" in r
+                                                                         for r in reasons), reasons
+    assert api.get(f"/api/v1/tickets/{ticket['ticket_id']}").json()["status"] != "COMPLETED"
+
+    peer.publish_result(ticket, "COMPLETED", headers={"lease-secret": secret})
+    deadline = time.monotonic() + 30
+    state = {}
+    while time.monotonic() < deadline:
+        state = api.get(f"/api/v1/tickets/{ticket['ticket_id']}").json()
+        if state.get("status") == "COMPLETED":
+            break
+        time.sleep(0.3)
+    assert state.get("status") == "COMPLETED", state

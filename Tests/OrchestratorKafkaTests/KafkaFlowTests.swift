@@ -53,7 +53,7 @@ import Testing
         }
         #expect(finished)
 
-        // A duplicate result changes nothing and is no dead letter.
+        // A duplicate result (the ticket is finished) changes nothing and is a dead letter with the reason.
         let duplicate = ExecutionResult(
             ticketId: seen[0].ticketId,
             status: .FAILED,
@@ -79,13 +79,16 @@ import Testing
         try await harness.publish("execution.results", key: "no-such-ticket", unknownValue)
         try await harness.publish("plans.consensus", key: "broken", Array("{\"decision_id\": ".utf8))
         let letters = try await eventually {
-            try await harness.engine.store.deadLetters(DeadLetterFilter()).count >= 2
+            try await harness.engine.store.deadLetters(DeadLetterFilter()).count >= 3
         }
         #expect(letters)
         let stored = try await harness.engine.store.deadLetters(DeadLetterFilter())
-        #expect(stored.count == 2)
+        #expect(stored.count == 3)
         #expect(Set(stored.map(\.topic)) == ["execution.results", "plans.consensus"])
-        #expect(stored.first { $0.topic == "execution.results" }?.key == "no-such-ticket")
+        let results = stored.filter { $0.topic == "execution.results" }
+        #expect(Set(results.compactMap(\.key)) == [seen[0].ticketId, "no-such-ticket"])
+        let refused = results.first { $0.key == seen[0].ticketId }
+        #expect(refused?.reason.contains("refused") == true, "\(String(describing: refused?.reason))")
         #expect(stored.first { $0.topic == "plans.consensus" }?.payload == Array("{\"decision_id\": ".utf8))
         let state = try #require(try await harness.engine.workflow(Self.workflowId))
         #expect(state.status == .COMPLETED)

@@ -1,5 +1,3 @@
-import Crypto
-import Foundation
 import OrchestratorStore
 
 /// The lease secret of each lease grant: the HMAC-SHA256, under a 256-bit key kept in the store,
@@ -13,9 +11,8 @@ import OrchestratorStore
 /// granted, across restarts. Binding the principal means another principal cannot report on the
 /// lease even with the secret in hand.
 public actor LeaseSecrets {
-    static let keyName = "lease_secret_key"
     private let store: any WorkflowStore
-    private var key: SymmetricKey?
+    private var key: [UInt8]?
 
     public init(store: any WorkflowStore) {
         self.store = store
@@ -26,11 +23,9 @@ public actor LeaseSecrets {
         _ = try await currentKey()
     }
 
-    /// The store's key, created there on first use.
-    private func currentKey() async throws -> SymmetricKey {
+    private func currentKey() async throws -> [UInt8] {
         if let key { return key }
-        let proposed = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
-        let stored = SymmetricKey(data: try await store.sharedSecret(Self.keyName, proposed: proposed))
+        let stored = try await LeaseSecretKey.load(from: store)
         key = stored
         return stored
     }
@@ -38,7 +33,11 @@ public actor LeaseSecrets {
     /// The secret of the lease `fencingToken` on `ticketId`, granted to `workerId` polling as
     /// `principal`.
     func secret(ticketId: String, fencingToken: Int64, workerId: String, principal: String) async throws -> String {
-        Self.secret(key: try await currentKey(), ticketId, fencingToken, workerId, principal)
+        LeaseSecretKey.mac(
+            key: try await currentKey(),
+            label: "orchestrator-dynamic lease v1",
+            fields: [ticketId, String(fencingToken), workerId, principal]
+        )
     }
 
     /// Whether `presented` is that lease's secret (compared in constant time).
@@ -55,31 +54,6 @@ public actor LeaseSecrets {
             workerId: workerId,
             principal: principal
         )
-        let a = Array(expected.utf8)
-        let b = Array(presented.lowercased().utf8)
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for index in a.indices { difference |= a[index] ^ b[index] }
-        return difference == 0
-    }
-
-    static func secret(
-        key: SymmetricKey,
-        _ ticketId: String,
-        _ fencingToken: Int64,
-        _ workerId: String,
-        _ principal: String
-    )
-        -> String
-    {
-        // Length-prefixed fields: no two different leases share a message.
-        var message = Data("orchestrator-dynamic lease v1".utf8)
-        for field in [ticketId, String(fencingToken), workerId, principal] {
-            let bytes = Data(field.utf8)
-            withUnsafeBytes(of: UInt32(bytes.count).bigEndian) { message.append(contentsOf: $0) }
-            message.append(bytes)
-        }
-        let mac = HMAC<SHA256>.authenticationCode(for: message, using: key)
-        return SecretHex.encode(Array(mac.prefix(16)))
+        return LeaseSecretKey.same(expected, presented)
     }
 }
