@@ -155,13 +155,19 @@ private func drain(_ store: PostgresWorkflowStore, into delivered: Delivered) as
 }
 
 /// Claims orphans until there are none left; returns the ids claimed.
+/// Claims orphans until none is left, heartbeating between rounds: with the short TTL, a claimer
+/// that stopped heartbeating would itself expire on a loaded machine, and the two claimers would
+/// then take each other's workflows forever (seen: a livelock of the whole suite).
 private func claimAll(_ store: PostgresWorkflowStore) async throws -> Set<String> {
     var ids: Set<String> = []
-    while true {
+    for _ in 0..<200 {
+        _ = try await store.heartbeat()
         let claimed = try await store.claimOrphans(limit: 7)
         if claimed.isEmpty { return ids }
         ids.formUnion(claimed.map(\.workflow.state.workflowId))
     }
+    Issue.record("orphans were still being claimed after 200 rounds")
+    return ids
 }
 
 /// Runs `body` with one registered store per replica id on one fresh, migrated schema.
