@@ -32,8 +32,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# The server's admin token (builds with authentication create `<data-dir>/admin.token` at start);
+# empty for older builds, which need none.
+TOKEN = {"value": ""}
+
+
 def post(url: str, body: bytes, timeout: float) -> int:
-    request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    if TOKEN["value"]:
+        headers["Authorization"] = f"Bearer {TOKEN['value']}"
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             response.read()
@@ -96,6 +104,8 @@ def main() -> int:
                     break
             except (urllib.error.URLError, ConnectionError):
                 time.sleep(0.1)
+        if (work / "data" / "admin.token").exists():
+            TOKEN["value"] = (work / "data" / "admin.token").read_text().strip()
         started = time.monotonic()
         status = post(url + "/api/v1/plans?start=true", big, timeout=300)
         accept_s = time.monotonic() - started

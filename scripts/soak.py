@@ -34,9 +34,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# The server's admin token (builds with authentication create `<data-dir>/admin.token` at start);
+# empty for older builds, which need none.
+TOKEN = {"value": ""}
+
+
 def call(method: str, url: str, body: dict | None = None, timeout: float = 30) -> tuple[int, dict]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    if TOKEN["value"]:
+        headers["Authorization"] = f"Bearer {TOKEN['value']}"
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read() or b"{}")
@@ -92,10 +100,7 @@ def main() -> int:
     server = subprocess.Popen([args.binary, "serve", "--port", str(port), "--metrics-port", "0",
                                "--data-dir", str(workdir / "data"), "--log-level", "warning"],
                               stdout=log, stderr=subprocess.STDOUT)
-    workers = [subprocess.Popen([args.binary, "worker", "--url", url, "--concurrency", "8", "--simulation-scale", "0",
-                                 "--worker-id", f"soak-{k}", "--log-level", "warning"],
-                                stdout=open(workdir / f"worker-{k}.log", "w"), stderr=subprocess.STDOUT)
-               for k in range(2)]
+    workers: list[subprocess.Popen] = []
     samples: list[tuple[float, float, int, int]] = []
     submitted: list[str] = []
     failures: list[str] = []
@@ -108,6 +113,14 @@ def main() -> int:
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             time.sleep(0.1)
+        token_file = workdir / "data" / "admin.token"
+        if token_file.exists():
+            TOKEN["value"] = token_file.read_text().strip()
+        token_args = ["--token-file", str(token_file)] if token_file.exists() else []
+        workers += [subprocess.Popen([args.binary, "worker", "--url", url, "--concurrency", "8", "--simulation-scale",
+                                      "0", "--worker-id", f"soak-{k}", "--log-level", "warning", *token_args],
+                                     stdout=open(workdir / f"worker-{k}.log", "w"), stderr=subprocess.STDOUT)
+                    for k in range(2)]
         start = time.monotonic()
         end = start + args.minutes * 60
         next_sample = start

@@ -7,6 +7,22 @@ ROOT=$PWD
 
 log() { printf '\n== %s\n' "$*"; }
 
+# Runs a step under a time limit far above its usual duration (CI took 28 min in all, each step a few), so
+# that a hang fails the suite at once, naming the step, instead of running into CI's own limit.
+limited() {
+  local seconds=$1 name=$2
+  shift 2
+  set +e
+  timeout -k 30 "$seconds" "$@"
+  local status=$?
+  set -e
+  if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+    echo "$name did not end within $seconds s: stopped (a hang)" >&2
+    exit 1
+  fi
+  return "$status"
+}
+
 # 0. System packages the build needs (librdkafka-dev, libsqlite3-dev): installed only when missing.
 bash scripts/deps.sh
 
@@ -66,7 +82,7 @@ mkdir -p "$KILL_LOGS"
 # tests on the same machine are never matched.
 XCTEST_PATTERN="$(printf '%s' "$ROOT" | sed 's/[][\\.*^$+?(){}|]/\\&/g')/\\.build/.*orchestrator-dynamicPackageTests\\.xctest"
 log "swift test"
-swift test --skip "$KILL_TESTS"
+limited 1800 "swift test" swift test --skip "$KILL_TESTS"
 log "swift test: PostgreSQL connections killed mid-use (time limit 180 s)"
 for attempt in 1 2; do
   attempt_log="$KILL_LOGS/kill-tests-attempt-$attempt.log"
@@ -108,14 +124,14 @@ log "Avro interop with fastavro"
 #    (Tests/Integration/test_chaos.py, about 3-4 minutes each: SQLite with 100 server SIGKILLs, PostgreSQL with 3
 #    replicas, 30 SIGKILLs and 2 restarts of the cluster started above; CHAOS_* knobs in Tests/Integration/README.md).
 log "integration tests (real server over HTTP)"
-ORCHESTRATOR_BINARY="$BIN" "$VENV/bin/python" -m pytest Tests/Integration -m "not crash"
+ORCHESTRATOR_BINARY="$BIN" limited 1500 "the integration tests" "$VENV/bin/python" -m pytest Tests/Integration -m "not crash"
 log "chaos tests (servers killed with SIGKILL at random moments, database restarted; invariants checked)"
-ORCHESTRATOR_BINARY="$BIN" "$VENV/bin/python" -m pytest Tests/Integration -m crash
+ORCHESTRATOR_BINARY="$BIN" limited 1500 "the chaos tests" "$VENV/bin/python" -m pytest Tests/Integration -m crash
 
 # 6. Kafka: the real binary against Tansu with a Python peer (JSON and Avro), then the outage test.
 log "Kafka integration tests (Tansu broker, confluent-kafka + fastavro peer)"
 CONTRACTS_DIR="$ROOT/../shared/contracts" ORCHESTRATOR_BINARY="$BIN" RDKAFKA_LIB_DIR="$ROOT/.rdkafka" \
-  "$KVENV/bin/python" -m pytest Tests/Kafka -m "not outage"
+  limited 1200 "the Kafka tests" "$KVENV/bin/python" -m pytest Tests/Kafka -m "not outage"
 log "Kafka broker outage test"
 CONTRACTS_DIR="$ROOT/../shared/contracts" ORCHESTRATOR_BINARY="$BIN" RDKAFKA_LIB_DIR="$ROOT/.rdkafka" \
-  "$KVENV/bin/python" -m pytest Tests/Kafka -m outage -s
+  limited 900 "the Kafka outage test" "$KVENV/bin/python" -m pytest Tests/Kafka -m outage -s
