@@ -65,3 +65,26 @@ def test_secrets_come_from_files_and_never_show(start_server, pg_url, tmp_path):
     missing = start_server(env={"ORCHESTRATOR_DATABASE_URL_FILE": str(tmp_path / "absent")}, wait_ready=False)
     assert missing.proc.wait(timeout=30) == 2
     assert "database_url_file" in missing.log_path.read_text()
+
+
+def test_librdkafka_security_settings_pass_through_from_the_environment(start_server, tmp_path):
+    """KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_* and KAFKA_SSL_* reach librdkafka: a CA file that does not
+    exist, or a SASL mechanism it does not know, stops the start with librdkafka's own complaint
+    naming the setting (no broker is needed to see that)."""
+    base = {"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "ORCHESTRATOR_OUTBOX_SINK": "kafka"}
+    missing_ca = str(tmp_path / "no-such-ca.pem")
+    server = start_server(env={**base, "KAFKA_SECURITY_PROTOCOL": "ssl", "KAFKA_SSL_CA_LOCATION": missing_ca},
+                          wait_ready=False)
+    assert server.proc.wait(timeout=60) == 2
+    log = server.log_path.read_text()
+    assert "ssl.ca.location" in log and "no-such-ca.pem" in log, log[-2000:]
+
+    password_file = tmp_path / "sasl-password"
+    password_file.write_text("pw-from-a-file\n")
+    sasl = start_server(env={**base, "KAFKA_SECURITY_PROTOCOL": "sasl_plaintext", "KAFKA_SASL_MECHANISM": "NOT-A-MECH",
+                             "KAFKA_SASL_USERNAME": "orchestrator", "KAFKA_SASL_PASSWORD_FILE": str(password_file)},
+                        wait_ready=False)
+    assert sasl.proc.wait(timeout=60) == 2
+    log = sasl.log_path.read_text()
+    assert "sasl.mechanism" in log.lower() or "NOT-A-MECH" in log, log[-2000:]
+    assert "pw-from-a-file" not in log
