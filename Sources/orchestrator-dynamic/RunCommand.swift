@@ -98,13 +98,12 @@ struct RunCommand: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: .init(services: server.services.map { .init(service: $0) }, logger: logger)
         )
+        // The built-in workers run apart from the services, so that they can be stopped first and
+        // the services then shut down gracefully (cancelling them made the HTTP server log errors).
+        let workers = Task { await pool.run() }
         let status = try await withThrowingTaskGroup(of: WorkflowStatus?.self) { tasks in
             tasks.addTask {
                 try await group.run()
-                return nil
-            }
-            tasks.addTask {
-                await pool.run()
                 return nil
             }
             tasks.addTask {
@@ -117,8 +116,12 @@ struct RunCommand: AsyncParsableCommand {
                     break
                 }
             }
+            workers.cancel()
+            await workers.value
             await group.triggerGracefulShutdown()
-            tasks.cancelAll()
+            // The service group returns once every service stopped (in-flight commits finish,
+            // long polls end): about a second.
+            while try await tasks.next() != nil {}
             return outcome
         }
         switch status {
