@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import HummingbirdAuth
+import OrchestratorStore
 
 /// Who may call the API: the named bearer tokens (kept as SHA-256 hashes, never the tokens), the
 /// roles granted to callers that send no token (deployments whose service mesh authenticates
@@ -57,9 +58,9 @@ public struct AccessControl: Sendable {
         self.tokens = table
     }
 
-    /// The hex SHA-256 of a token, as kept in token files.
+    /// The hex SHA-256 of a token, as kept in token files (on every request: no `String(format:)`).
     public static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        SecretHex.encode(Array(SHA256.hash(data: Data(token.utf8))))
     }
 
     /// The principal of a request's headers, or 401 (`unauthorized`) when it carries no usable
