@@ -150,7 +150,11 @@ public enum AuthSetup {
         if link(temporary, path) != 0 {
             let failure = errno
             if failure == EEXIST, let existing = try readPrivateFile(path) { return (existing, false) }
-            throw ConfigurationError("cannot create \(path): \(String(cString: strerror(failure)))")
+            // A file system without hard links (some network volumes): a rename is atomic too, only
+            // it would replace a token another process created at the same instant.
+            guard failure == EPERM || failure == ENOTSUP || failure == EOPNOTSUPP, rename(temporary, path) == 0 else {
+                throw ConfigurationError("cannot create \(path): \(String(cString: strerror(failure)))")
+            }
         }
         let directoryFd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directoryFd >= 0 {
