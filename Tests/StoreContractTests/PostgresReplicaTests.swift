@@ -170,7 +170,6 @@ private func claimAll(_ store: PostgresWorkflowStore) async throws -> Set<String
     return ids
 }
 
-/// Runs `body` with one registered store per replica id on one fresh, migrated schema.
 /// Waits (polling, at most 30 s) until `store` no longer sees replica `id` as alive: a condition,
 /// not a fixed sleep, so that a loaded machine cannot make the expiry come "too late".
 private func waitUntilExpired(_ id: String, seenBy store: PostgresWorkflowStore) async throws {
@@ -182,9 +181,14 @@ private func waitUntilExpired(_ id: String, seenBy store: PostgresWorkflowStore)
     Issue.record("replica \(id) still alive after 30 s")
 }
 
+/// Runs `body` with one registered store per replica id on one fresh, migrated schema.
+///
+/// The default TTL is long (10 minutes): the tests that rely on a replica staying alive never
+/// heartbeat, and on a loaded machine one such test was seen to take 45 s, so a 10 s ownership
+/// expired under it ("b claimed a workflow its live owner runs"). Tests of expiry pass a short one.
 private func withReplicas(
     _ ids: [String],
-    ttlMs: Int64 = 10_000,
+    ttlMs: Int64 = 600_000,
     _ body: ([PostgresWorkflowStore]) async throws -> Void
 ) async throws {
     var base = try TestPostgres.freshSchema()
