@@ -23,6 +23,8 @@ public final class KafkaIntake: Service {
     let clock: any WallClock
     let logger: Logger
     private let stopping = Mutex(false)
+    /// The key of the lease secrets, read from the store once (not per result).
+    private let leaseKey = Mutex<[UInt8]?>(nil)
 
     public init(settings: KafkaSettings, engine: Engine, clock: any WallClock = SystemClock(), logger: Logger) {
         self.settings = settings
@@ -212,7 +214,13 @@ public final class KafkaIntake: Service {
         guard let stored = try await engine.store.ticket(result.ticketId) else {
             return "result for unknown ticket \(result.ticketId)"
         }
-        let key = try await LeaseSecretKey.load(from: engine.store)
+        let key: [UInt8]
+        if let cached = leaseKey.withLock({ $0 }) {
+            key = cached
+        } else {
+            key = try await LeaseSecretKey.load(from: engine.store)
+            leaseKey.withLock { $0 = key }
+        }
         let expected = LeaseSecretKey.kafkaTicketSecret(
             key: key,
             ticketId: result.ticketId,
