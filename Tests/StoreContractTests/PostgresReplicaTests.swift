@@ -64,7 +64,9 @@ import Testing
     }
 
     @Test func concurrentClaimersTakeDisjointSets() async throws {
-        try await withReplicas(["a", "b", "c"], ttlMs: Self.shortTtlMs) { replicas in
+        // Only a expires: b and c stay alive however slow the machine is, so neither can take the
+        // other's claims as orphans (seen in CI with a shared short TTL: the test took 43 s).
+        try await withReplicas(["a", "b", "c"], ttlMs: Self.shortTtlMs, longLived: ["b", "c"]) { replicas in
             let (a, b, c) = (replicas[0], replicas[1], replicas[2])
             let commits = try (0..<60).map { try Flow.started("wf-\($0)", plan: "plan-\($0)").1 }
             try await a.commit(commits)
@@ -181,14 +183,18 @@ private func waitUntilExpired(_ id: String, seenBy store: PostgresWorkflowStore)
     Issue.record("replica \(id) still alive after 30 s")
 }
 
+private let longTtlMs: Int64 = 600_000
+
 /// Runs `body` with one registered store per replica id on one fresh, migrated schema.
 ///
 /// The default TTL is long (10 minutes): the tests that rely on a replica staying alive never
 /// heartbeat, and on a loaded machine one such test was seen to take 45 s, so a 10 s ownership
-/// expired under it ("b claimed a workflow its live owner runs"). Tests of expiry pass a short one.
+/// expired under it ("b claimed a workflow its live owner runs"). Tests of expiry pass a short one;
+/// the replicas in `longLived` keep the long one (the TTL is per replica row).
 private func withReplicas(
     _ ids: [String],
-    ttlMs: Int64 = 600_000,
+    ttlMs: Int64 = longTtlMs,
+    longLived: Set<String> = [],
     _ body: ([PostgresWorkflowStore]) async throws -> Void
 ) async throws {
     var base = try TestPostgres.freshSchema()
@@ -202,6 +208,7 @@ private func withReplicas(
         for id in ids {
             var configuration = base
             configuration.replicaId = id
+            if longLived.contains(id) { configuration.ownershipTtlMs = longTtlMs }
             configuration.applicationName = base.applicationName + "-" + id
             let store = try await TestPostgres.stores.open(configuration)
             stores.append(store)
