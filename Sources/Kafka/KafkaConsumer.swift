@@ -48,6 +48,41 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// How far behind the consumer is, per assigned partition: the high watermark minus the
+    /// consumer's position (the next offset it reads). From librdkafka's cached watermarks, so no
+    /// broker round trip; partitions without a position or watermark yet are left out.
+    public func lag() async -> [PartitionLag] {
+        let handle = handle
+        return
+            (try? await thread.run("consumer") { () throws(KafkaError) -> [PartitionLag] in
+                var assigned: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+                guard rd_kafka_assignment(handle.pointer, &assigned) == RD_KAFKA_RESP_ERR_NO_ERROR, let assigned else {
+                    return []
+                }
+                defer { rd_kafka_topic_partition_list_destroy(assigned) }
+                guard rd_kafka_position(handle.pointer, assigned) == RD_KAFKA_RESP_ERR_NO_ERROR else { return [] }
+                var lags: [PartitionLag] = []
+                for i in 0..<Int(assigned.pointee.cnt) {
+                    let entry = assigned.pointee.elems[i]
+                    guard let topic = entry.topic, entry.offset >= 0 else { continue }
+                    var low: Int64 = -1
+                    var high: Int64 = -1
+                    guard
+                        rd_kafka_get_watermark_offsets(handle.pointer, topic, entry.partition, &low, &high)
+                            == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0
+                    else { continue }
+                    lags.append(
+                        PartitionLag(
+                            topic: String(cString: topic),
+                            partition: entry.partition,
+                            lag: max(0, high - entry.offset)
+                        )
+                    )
+                }
+                return lags
+            }) ?? []
+    }
+
     /// Commits `message`'s offset + 1 for its partition (synchronously: returns once the group
     /// coordinator stored it).
     public func commit(_ message: KafkaMessage) async throws(KafkaError) {
@@ -171,5 +206,18 @@ extension KafkaMessage {
             headers: headers,
             timestampMs: timestamp >= 0 ? timestamp : nil
         )
+    }
+}
+
+/// Messages of one partition the consumer has not read yet.
+public struct PartitionLag: Sendable, Equatable {
+    public var topic: String
+    public var partition: Int32
+    public var lag: Int64
+
+    public init(topic: String, partition: Int32, lag: Int64) {
+        self.topic = topic
+        self.partition = partition
+        self.lag = lag
     }
 }

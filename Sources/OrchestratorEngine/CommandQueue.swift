@@ -29,6 +29,9 @@ final class CommandQueue: Sendable {
         wake.yield()
     }
 
+    /// Commands waiting for the loop.
+    var depth: Int { buffer.withLock { $0.commands.count } }
+
     func drain(max: Int) -> [EngineCommand] {
         buffer.withLock { state in
             let count = min(max, state.commands.count)

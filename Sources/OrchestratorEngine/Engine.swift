@@ -176,7 +176,9 @@ public final class Engine: Service, Sendable {
         let interval = max(100, shared.ownershipTtlMs / 3)
         while !Task.isCancelled {
             do {
-                switch try await shared.heartbeat() {
+                let outcome = try await shared.heartbeat()
+                EngineMetrics.heartbeat("\(outcome)", at: clock.nowMillis())
+                switch outcome {
                 case .renewed:
                     break
                 case .expired:
@@ -196,12 +198,19 @@ public final class Engine: Service, Sendable {
                 while !Task.isCancelled {
                     let claimed = try await shared.claimOrphans(limit: EngineLoop.claimBatch)
                     if claimed.isEmpty { break }
-                    logger.info("claimed orphaned workflows", metadata: ["count": "\(claimed.count)"])
+                    logger.info(
+                        "replica takeover: claimed orphaned workflows",
+                        metadata: [
+                            "count": "\(claimed.count)",
+                            "workflow_ids": .array(claimed.prefix(50).map { .string($0.workflow.state.workflowId) }),
+                        ]
+                    )
                     guard queue.enqueue(.adopt(claimed)) else { return true }
                     try? await Task.sleep(for: .milliseconds(200))
                 }
                 try await applyForwarded(shared)
             } catch {
+                EngineMetrics.heartbeat("error", at: clock.nowMillis())
                 logger.warning("replica maintenance failed; retrying", metadata: ["error": "\(error)"])
             }
             guard queue.enqueue(.maintain) else { return true }

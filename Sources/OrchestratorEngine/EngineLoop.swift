@@ -78,6 +78,7 @@ final class EngineLoop {
     let clock: any WallClock
     let logger: Logger
     let metrics: EngineMetrics
+    var lifecycle: LifecycleLog { LifecycleLog(logger: logger) }
     let outboxSignal: AsyncStream<Void>.Continuation
     let writeHealth: WriteHealth
 
@@ -158,7 +159,7 @@ final class EngineLoop {
             }
         }
         for worker in try await store.workers() { workers[worker.workerId] = worker }
-        metrics.setActive(cache.count)
+        updateLoad()
         logger.info(
             "engine state loaded",
             metadata: [
@@ -255,8 +256,14 @@ final class EngineLoop {
         let wasCached = cache.removeValue(forKey: workflowId) != nil
         let timed = TimedEvent(at: now, event: event)
         let effects: TransitionEffects
+        let started = ContinuousClock.now
         do {
             effects = try machine.apply(timed, to: &entry.state, index: &entry.index)
+            switch event {
+            case .decisionAccepted, .planAttached:
+                if !entry.state.tickets.isEmpty { metrics.generated(in: ContinuousClock.now - started) }
+            default: break
+            }
         } catch {
             if wasCached { cache[workflowId] = entry }
             throw EngineError.from(error)
@@ -287,7 +294,7 @@ final class EngineLoop {
         batch.commits[batch.commits.count - 1].encoded = try? EncodedCommit(batch.commits[batch.commits.count - 1])
         batch.effects.append((id, effects))
         batch.touched.insert(id)
-        metrics.observe(event: event.event, state: entry.state, index: entry.index, effects: effects)
+        metrics.observe(event: event, state: entry.state, index: entry.index, effects: effects)
     }
 
     /// A workflow to change: from memory, else from the store. With a shared store the workflow is
@@ -323,6 +330,12 @@ final class EngineLoop {
 
     // MARK: - Commit
 
+    /// The load gauges: cached workflows, ready tickets, live leases, queued commands.
+    func updateLoad() {
+        metrics.setLoad(active: cache.count, ready: ready.count, leases: timers.leases, queued: queue?.depth ?? 0)
+        if shared != nil { metrics.setOwned(cache.count) }
+    }
+
     /// Writes the batch built so far and waits until it is durable (and answered).
     func commitBatch() async {
         await finishCommit()
@@ -342,16 +355,19 @@ final class EngineLoop {
         let commits = current.commits
         let done = DoneFlag()
         let queue = self.queue
+        let metrics = self.metrics
         inFlight = InFlight(
             batch: current,
             done: done,
             task: Task {
                 var failure: (any Error)?
+                let started = ContinuousClock.now
                 do {
                     if !commits.isEmpty { try await store.commit(commits) }
                 } catch {
                     failure = error
                 }
+                if !commits.isEmpty { metrics.committed(in: ContinuousClock.now - started, failed: failure != nil) }
                 done.set()
                 queue?.poke()
                 return failure
@@ -394,9 +410,11 @@ final class EngineLoop {
         if !committed.commits.isEmpty { writeHealth.succeeded() }
         if createdSinceOwnershipCheck != nil { createdSinceOwnershipCheck!.formUnion(committed.newWorkflowIds) }
         for (workflowId, effects) in committed.effects { applyCommitted(workflowId, effects) }
+        // `commits` and `effects` are appended together (``record``) and removed together.
+        for (commit, (_, effects)) in zip(committed.commits, committed.effects) { lifecycle.committed(commit, effects) }
         for reply in committed.replies { reply.succeed() }
         if committed.commits.contains(where: { !$0.outbox.isEmpty }) { outboxSignal.yield() }
-        metrics.setActive(cache.count)
+        updateLoad()
     }
 
     /// Effects that only take hold once durable: dispatch index, timers, eviction of finished workflows.

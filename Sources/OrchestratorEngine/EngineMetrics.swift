@@ -1,8 +1,61 @@
 import Metrics
 import OrchestratorCore
 
-/// The contract's `orchestration_*` metrics, fed from the engine's transitions.
+/// The contract's `orchestration_*` metrics, fed from the engine's transitions, and the engine's
+/// own `orchestrator_*` gauges and histograms (docs/OBSERVABILITY.md lists them all).
 struct EngineMetrics: Sendable {
+    private let queueDepth = Gauge(label: "orchestrator_engine_queue_depth")
+    private let readyTickets = Gauge(label: "orchestrator_tickets_ready")
+    private let activeLeases = Gauge(label: "orchestrator_leases_active")
+    private let active = Gauge(label: "orchestration_workflows_active")
+    private let commitDuration = Timer(label: "orchestrator_engine_commit_duration_seconds")
+    private let commitErrors = Counter(label: "orchestrator_store_errors_total", dimensions: [("operation", "commit")])
+    private let generation = Timer(label: "orchestration_ticket_generation_duration_seconds")
+    private let slaRemaining = Recorder(label: "orchestration_sla_remaining_seconds", aggregate: true)
+    private let deadlineApproaching = Counter(label: "orchestration_deadline_approaching_total")
+
+    /// A ticket leased with less than this share of its SLA left counts as deadline approaching.
+    static let approachingShare = 0.2
+
+    /// The engine's load, after each settled commit.
+    func setLoad(active workflows: Int, ready: Int, leases: Int, queued: Int) {
+        active.record(workflows)
+        readyTickets.record(ready)
+        activeLeases.record(leases)
+        queueDepth.record(queued)
+    }
+
+    /// Workflows this replica owns (shared store).
+    func setOwned(_ count: Int) {
+        Gauge(label: "orchestrator_workflows_owned").record(count)
+    }
+
+    /// One heartbeat of this replica: `renewed`, `expired`, `replaced` or `error`.
+    static func heartbeat(_ outcome: String, at now: EpochMillis) {
+        Counter(label: "orchestrator_replica_heartbeats_total", dimensions: [("outcome", outcome)]).increment()
+        if outcome == "renewed" || outcome == "expired" {
+            Gauge(label: "orchestrator_replica_last_heartbeat_timestamp_seconds").record(Double(now) / 1000)
+        }
+        if outcome == "error" {
+            Counter(label: "orchestrator_store_errors_total", dimensions: [("operation", "heartbeat")]).increment()
+        }
+    }
+
+    /// A group commit finished (or failed) after `duration`.
+    func committed(in duration: Duration, failed: Bool) {
+        commitDuration.recordNanoseconds(Self.nanoseconds(duration))
+        if failed { commitErrors.increment() }
+    }
+
+    /// C1 validation and C2 ticket generation of one plan took `duration`.
+    func generated(in duration: Duration) {
+        generation.recordNanoseconds(Self.nanoseconds(duration))
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
     /// Workflows this replica claimed from the shared store (orphans, or on demand).
     func claimed(_ count: Int) {
         guard count > 0 else { return }
@@ -15,14 +68,10 @@ struct EngineMetrics: Sendable {
         Counter(label: "orchestrator_workflows_lost_total").increment(by: count)
     }
 
-    func setActive(_ count: Int) {
-        Gauge(label: "orchestration_workflows_active").record(count)
-    }
-
     /// A group commit starts: its size shows how well transitions are batched.
     func committing(transitions: Int) {
         Counter(label: "orchestrator_engine_commits_total").increment()
-        Recorder(label: "orchestrator_engine_commit_transitions").record(transitions)
+        Recorder(label: "orchestrator_engine_commit_transitions", aggregate: true).record(transitions)
     }
 
     func planReceived() {
@@ -30,8 +79,9 @@ struct EngineMetrics: Sendable {
     }
 
     /// Derives every metric from one applied event and its effects.
-    func observe(event: WorkflowEvent, state: WorkflowState, index: WorkflowIndex, effects: TransitionEffects) {
+    func observe(event timed: TimedEvent, state: WorkflowState, index: WorkflowIndex, effects: TransitionEffects) {
         let band = state.riskBand?.rawValue ?? "unknown"
+        let event = timed.event
         switch event {
         case .decisionAccepted, .planAttached:
             if let report = effects.audit ?? state.validation {
@@ -63,12 +113,25 @@ struct EngineMetrics: Sendable {
                     dimensions: [("task_type", kind.type), ("risk_band", band), ("priority", kind.priority)]
                 ).increment(by: count)
             }
-        case .leased:
+        case .leased(let ticketId, _, _):
             Counter(label: "orchestration_resource_allocations_total", dimensions: [("status", "leased")]).increment()
+            if let i = index.position[ticketId] {
+                let sla = state.tickets[i].ticket.sla
+                let left = sla.deadline - timed.at
+                if left > 0 && Double(left) < Double(sla.timeoutMs) * Self.approachingShare {
+                    deadlineApproaching.increment()
+                }
+            }
         case .completed(let ticketId, _, _), .failed(let ticketId, _, _, _, _):
             if let i = index.position[ticketId] {
                 let record = state.tickets[i]
                 if record.phase.isTerminal {
+                    let left = record.ticket.sla.deadline - timed.at
+                    slaRemaining.record(Double(max(0, left)) / 1000)
+                    Counter(
+                        label: "orchestrator_sla_checks_total",
+                        dimensions: [("risk_band", band), ("outcome", left >= 0 ? "met" : "violated")]
+                    ).increment()
                     Counter(
                         label: "orchestration_tickets_completed_total",
                         dimensions: [
@@ -95,6 +158,10 @@ struct EngineMetrics: Sendable {
                 .increment(by: effects.released.count)
         }
         for incident in effects.incidents {
+            Counter(
+                label: "orchestrator_incidents_total",
+                dimensions: [("type", incident.incidentType.rawValue), ("severity", incident.severity)]
+            ).increment()
             if incident.incidentType == .SLA_VIOLATION {
                 let type =
                     incident.affectedTickets.first.flatMap { index.position[$0] }.map {

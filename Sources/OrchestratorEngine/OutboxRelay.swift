@@ -11,6 +11,8 @@ final class OutboxRelay: Sendable {
     let sinks: [any OutboxSink]
     let batchSize: Int
     let logger: Logger
+    /// Committed messages not yet relayed: 0 once the relay caught up, counted after a failure.
+    private let backlog = Gauge(label: "orchestrator_outbox_backlog")
 
     init(store: any WorkflowStore, sinks: [any OutboxSink], batchSize: Int, logger: Logger) {
         self.store = store
@@ -27,11 +29,14 @@ final class OutboxRelay: Sendable {
             do {
                 let moved = try await relayAll()
                 failures = 0
+                backlog.record(0)
                 // Every commit that writes outbox rows signals; with nothing moved, wait for one.
                 if moved == 0, await wakeups.next() == nil { return }
             } catch {
                 failures += 1
                 Counter(label: "orchestration_telemetry_buffered_total").increment()
+                Counter(label: "orchestrator_outbox_relay_failures_total").increment()
+                if let pending = try? await store.outboxCount() { backlog.record(pending) }
                 logger.warning(
                     "outbox relay failed; will retry",
                     metadata: ["error": "\(error)", "attempt": "\(failures)"]

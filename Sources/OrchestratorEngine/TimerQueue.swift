@@ -8,9 +8,11 @@ struct TimerQueue {
     private var byWorkflow: [String: Set<String>] = [:]
 
     var count: Int { current.count }
+    /// Pending lease-expiry timers: one per live lease.
+    private(set) var leases = 0
 
     mutating func schedule(_ spec: TimerSpec) {
-        current[spec.key] = spec
+        if current.updateValue(spec, forKey: spec.key) == nil && spec.kind == .leaseExpiry { leases += 1 }
         byWorkflow[spec.workflowId, default: []].insert(spec.key)
         push((spec.fireAt, spec.key))
         if heap.count > 2 * current.count + 4096 { compact() }
@@ -28,6 +30,7 @@ struct TimerQueue {
     }
 
     private mutating func forget(_ spec: TimerSpec) {
+        if spec.kind == .leaseExpiry { leases -= 1 }
         byWorkflow[spec.workflowId]?.remove(spec.key)
         if byWorkflow[spec.workflowId]?.isEmpty == true { byWorkflow.removeValue(forKey: spec.workflowId) }
     }
@@ -41,7 +44,9 @@ struct TimerQueue {
 
     mutating func removeAll(workflowId: String) {
         guard let keys = byWorkflow.removeValue(forKey: workflowId) else { return }
-        for key in keys { current.removeValue(forKey: key) }
+        for key in keys {
+            if current.removeValue(forKey: key)?.kind == .leaseExpiry { leases -= 1 }
+        }
         if heap.count > 2 * current.count + 4096 { compact() }
     }
 

@@ -47,6 +47,9 @@ public func buildRouter<Context: AuthRequestContext<Principal>>(
     let router = Router(context: Context.self)
     let routes = RouteTable()
     let secrets = LeaseSecrets(store: engine.store)
+    // Outermost, so that it sees the status the error middleware answers: Hummingbird's request
+    // counter and duration histogram per route, method and status.
+    if metrics != nil { router.add(middleware: MetricsMiddleware<Context>()) }
     router.add(middleware: ErrorMiddleware<Context>(routes: routes))
     router.add(
         middleware: AccessMiddleware<Context>(
@@ -117,7 +120,8 @@ public func buildMetricsRouter(
     router.add(middleware: ErrorMiddleware<BasicAuthRequestContext<Principal>>())
     router.add(middleware: AccessMiddleware<BasicAuthRequestContext<Principal>>(access: access))
     router.get("/metrics") { _, _ -> Response in
-        Response(
+        ProcessMetrics.update(metrics)
+        return Response(
             status: .ok,
             headers: [.contentType: "text/plain; version=0.0.4"],
             body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer()))

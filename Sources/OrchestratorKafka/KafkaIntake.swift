@@ -57,7 +57,17 @@ public final class KafkaIntake: Service {
 
     func consume(_ consumer: KafkaConsumer) async {
         var errors = 0
+        var lagReported = ContinuousClock.now - .seconds(60)
         while !isStopping {
+            if ContinuousClock.now - lagReported >= .seconds(5) {
+                lagReported = ContinuousClock.now
+                for partition in await consumer.lag() {
+                    Gauge(
+                        label: "orchestration_kafka_consumer_lag",
+                        dimensions: [("topic", partition.topic), ("partition", String(partition.partition))]
+                    ).record(partition.lag)
+                }
+            }
             let message: KafkaMessage?
             do {
                 message = try await consumer.poll(timeout: .milliseconds(100))
@@ -247,6 +257,7 @@ public final class KafkaIntake: Service {
         do {
             let id = try await engine.store.saveDeadLetter(letter)
             Counter(label: "orchestration_kafka_dead_letters_total", dimensions: [("topic", message.topic)]).increment()
+            Counter(label: "orchestrator_dead_letters_total", dimensions: [("source", "kafka")]).increment()
             logger.warning(
                 "message dead-lettered",
                 metadata: position(message).merging(["reason": "\(reason)", "dead_letter_id": "\(id)"]) { $1 }

@@ -19,6 +19,7 @@ public enum ConfigurationLoader {
         ("ORCHESTRATOR_OWNERSHIP_TTL_MS", "storage.ownership_ttl_ms"),
         ("ORCHESTRATOR_OUTBOX_DIR", "outbox.directory"),
         ("ORCHESTRATOR_LOG_LEVEL", "log_level"),
+        ("ORCHESTRATOR_LOG_FORMAT", "log_format (json, text, auto)"),
         ("ORCHESTRATOR_TLS_CERT", "http.tls_cert_file"),
         ("ORCHESTRATOR_TLS_KEY", "http.tls_key_file"),
         ("ORCHESTRATOR_AUTH", "auth.mode (required, none)"),
@@ -87,6 +88,7 @@ public enum ConfigurationLoader {
         }
         if let value = env["ORCHESTRATOR_OUTBOX_DIR"] { configuration.outbox.directory = value }
         if let value = env["ORCHESTRATOR_LOG_LEVEL"] { configuration.logLevel = value }
+        if let value = env["ORCHESTRATOR_LOG_FORMAT"] { configuration.logFormat = value }
         if let value = env["KAFKA_TICKETS_TOPIC"] { configuration.outbox.topics.tickets = value }
         if let value = env["ORCHESTRATOR_TLS_CERT"] { configuration.http.tlsCertFile = value }
         if let value = env["ORCHESTRATOR_TLS_KEY"] { configuration.http.tlsKeyFile = value }

@@ -60,6 +60,15 @@ public struct OrchestratorServer: Sendable {
         services = openedStore.services + services + [engine]
         if serveHTTP {
             let registry = MetricsBootstrap.registry()
+            let replica: String
+            let storeKind: String
+            switch storeLocation {
+            case .sqlite:
+                (replica, storeKind) = ("embedded", "sqlite")
+            case .postgres(let postgres):
+                (replica, storeKind) = (postgres.replicaId, "postgresql")
+            }
+            MetricCatalog.registerAll(version: ServerVersion.current, replica: replica, store: storeKind)
             let options = HTTPOptions(
                 maxBodyBytes: configuration.http.maxBodyBytes,
                 maxWorkerBodyBytes: configuration.http.maxWorkerBodyBytes,
@@ -185,7 +194,11 @@ public enum MetricsBootstrap {
         shared.withLock { current in
             if let current { return current }
             let registry = PrometheusCollectorRegistry()
-            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+            var factory = PrometheusMetricsFactory(registry: registry)
+            factory.defaultDurationHistogramBuckets = MetricCatalog.secondsBuckets.map { .nanoseconds(Int64($0 * 1e9)) }
+            factory.defaultValueHistogramBuckets = MetricCatalog.secondsBuckets
+            factory.valueHistogramBuckets = MetricCatalog.valueBuckets
+            MetricsSystem.bootstrap(factory)
             current = registry
             return registry
         }

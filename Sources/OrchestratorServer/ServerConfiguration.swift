@@ -15,6 +15,8 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     /// Who may call the API (docs/SECURITY.md).
     public var auth = Auth()
     public var logLevel: String = "info"
+    /// `json` (one object per line), `text`, or `auto`: text on a terminal, JSON otherwise.
+    public var logFormat: String = "auto"
 
     public init() {}
 

@@ -75,6 +75,12 @@ struct EngineBenchCommand: AsyncParsableCommand {
     )
     var replicas: Int = 1
 
+    @Option(help: "Log level of the engine under test (info measures the cost of lifecycle logs).")
+    var logLevel: String = "warning"
+
+    @Option(help: "Log format of the engine under test: json or text (logs go to standard error).")
+    var logFormat: String = "text"
+
     @Option(help: "Also write the figures as JSON to this file.")
     var json: String?
 
@@ -95,7 +101,7 @@ struct EngineBenchCommand: AsyncParsableCommand {
             configuration.engine.policies.validation.maxTasks,
             scaleTasks
         )
-        let logger = Logs.make("bench", level: "warning")
+        let logger = try Logs.make("bench", level: logLevel, format: logFormat)
         guard replicas >= 1 else { throw ValidationError("--replicas must be at least 1") }
         if replicas > 1 {
             guard let url = databaseURL, url.hasPrefix("postgres") else {

@@ -130,7 +130,7 @@ struct IsolationBenchCommand: AsyncParsableCommand {
         tasks: [PlanTask],
         done: @escaping @Sendable (FeedProgress) -> Bool
     ) async throws -> IsolationFigures {
-        let logger = Logs.make("bench", level: "warning")
+        let logger = try Logs.make("bench", level: "warning", format: "text")
         let server = try OrchestratorServer(configuration: configuration, logger: logger, serveHTTP: false)
         let group = ServiceGroup(
             configuration: .init(services: server.services.map { .init(service: $0) }, logger: logger)

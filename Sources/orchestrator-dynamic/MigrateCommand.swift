@@ -13,7 +13,11 @@ struct MigrateCommand: AsyncParsableCommand {
     func run() async throws {
         do {
             let configuration = try options.configuration()
-            let logger = Logs.make("orchestrator-dynamic", level: options.logLevel ?? "warning")
+            let logger = try Logs.make(
+                "orchestrator-dynamic",
+                level: options.logLevel ?? "warning",
+                format: configuration.logFormat
+            )
             let opened = try OpenedStore.open(configuration, logger: logger)
             let applied = try await opened.withServices { store in try await store.migrate() }
             print(

@@ -22,7 +22,11 @@ struct ReplayCommand: AsyncParsableCommand {
         let opened: OpenedStore
         do {
             configuration = try options.configuration()
-            let logger = Logs.make("orchestrator-dynamic", level: options.logLevel ?? "warning")
+            let logger = try Logs.make(
+                "orchestrator-dynamic",
+                level: options.logLevel ?? "warning",
+                format: configuration.logFormat
+            )
             opened = try OpenedStore.open(configuration, logger: logger)
         } catch {
             warn("error: \(error)")

@@ -64,9 +64,14 @@ struct RunCommand: AsyncParsableCommand {
             warn("error: \(error)")
             throw ExitCode(2)
         }
-        let logger = Logs.make("orchestrator-dynamic", level: options.logLevel ?? "warning")
         let server: OrchestratorServer
+        let logger: Logger
         do {
+            logger = try Logs.make(
+                "orchestrator-dynamic",
+                level: options.logLevel ?? "warning",
+                format: configuration.logFormat
+            )
             server = try OrchestratorServer(
                 configuration: configuration,
                 logger: logger,

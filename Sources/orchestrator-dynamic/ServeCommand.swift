@@ -21,7 +21,11 @@ struct ServeCommand: AsyncParsableCommand {
             var loaded = try options.configuration()
             listen.apply(to: &loaded)
             configuration = loaded
-            logger = Logs.make("orchestrator-dynamic", level: configuration.logLevel)
+            logger = try Logs.make(
+                "orchestrator-dynamic",
+                level: configuration.logLevel,
+                format: configuration.logFormat
+            )
             server = try OrchestratorServer(configuration: configuration, logger: logger)
         } catch {
             warn("error: \(error)")

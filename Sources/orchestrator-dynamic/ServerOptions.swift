@@ -37,6 +37,14 @@ struct ServerOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env ORCHESTRATOR_LOG_LEVEL).")
     var logLevel: String?
 
+    @Option(
+        help: """
+            Log format: json (one object per line), text, or auto: text on a terminal, json \
+            otherwise (env ORCHESTRATOR_LOG_FORMAT; default auto).
+            """
+    )
+    var logFormat: String?
+
     /// The configuration: defaults < file < environment < these flags.
     func configuration() throws -> ServerConfiguration {
         var configuration = try ConfigurationLoader.load(path: config)
@@ -46,6 +54,7 @@ struct ServerOptions: ParsableArguments {
         if let databaseURL { configuration.storage.databaseURL = databaseURL }
         if let replicaId { configuration.storage.replicaId = replicaId }
         if let logLevel { configuration.logLevel = logLevel }
+        if let logFormat { configuration.logFormat = logFormat }
         return configuration
     }
 }
@@ -112,17 +121,22 @@ struct ClientOptions: ParsableArguments {
 }
 
 enum Logs {
-    /// A logger writing to standard error at the given level.
-    static func make(_ label: String, level: String) -> Logger {
-        var logger = Logger(label: label) { StreamLogHandler.standardError(label: $0) }
-        logger.logLevel = Logger.Level(rawValue: level.lowercased()) ?? .info
+    /// Sets the process's log format and level (``LogSetup``) and returns a logger writing to
+    /// standard error; every library logger made afterwards writes the same way.
+    static func make(_ label: String, level: String, format: String) throws -> Logger {
+        let resolved = try LogFormat.resolve(format)
+        let level = Logger.Level(rawValue: level.lowercased()) ?? .info
+        LogSetup.configure(format: resolved, level: level)
+        var logger = Logger(label: label)
+        logger.logLevel = level
         return logger
     }
 }
 
 /// Writes a line to standard error.
+/// Writes a line to standard error: as a JSON object once the log format is `json`.
 func warn(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    LogSetup.writeLine(text)
 }
 
 /// Flags of the commands that listen (`serve`, and `run` with --port): bind address and

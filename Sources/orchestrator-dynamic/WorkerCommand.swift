@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import OrchestratorWorker
 import ServiceLifecycle
 
@@ -37,8 +38,23 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Log level.")
     var logLevel: String = "info"
 
+    @Option(
+        help: "Log format: json, text, or auto: text on a terminal, json otherwise (env ORCHESTRATOR_LOG_FORMAT)."
+    )
+    var logFormat: String?
+
     func run() async throws {
-        let logger = Logs.make("orchestrator-worker", level: logLevel)
+        let logger: Logger
+        do {
+            logger = try Logs.make(
+                "orchestrator-worker",
+                level: logLevel,
+                format: logFormat ?? ProcessInfo.processInfo.environment["ORCHESTRATOR_LOG_FORMAT"] ?? "auto"
+            )
+        } catch {
+            warn("error: \(error)")
+            throw ExitCode(2)
+        }
         let api = try client.apiClient()
         let executor = ReferenceExecutor(
             options: ExecutorOptions(allowShell: allowShell, simulationScale: simulationScale)

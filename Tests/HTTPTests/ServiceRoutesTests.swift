@@ -72,6 +72,30 @@ import Testing
         }
     }
 
+    /// The engine's own gauges and histograms, and the process series, follow what happens.
+    @Test func metricsShowTheEnginesLoadAndTheProcess() async throws {
+        try await TestServer.with { server in
+            try await server.application.test(.router) { client in
+                let steps = WorkerSteps(client: client)
+                _ = try await steps.submitExample()
+                try await steps.register()
+                _ = try await steps.pollOne()
+                let text = try await client.send(.get, "/metrics").text
+                func value(_ series: String) -> Double? {
+                    text.split(separator: "\n").first { $0.hasPrefix(series + " ") }
+                        .flatMap { Double($0.split(separator: " ").last!) }
+                }
+                #expect(value("orchestrator_leases_active") == 1, "\(text)")
+                #expect(value("orchestration_workflows_active") == 1)
+                #expect((value("orchestrator_engine_commit_duration_seconds_count") ?? 0) >= 2)
+                #expect((value("orchestrator_engine_commits_total") ?? 0) >= 2)
+                #expect((value("process_resident_memory_bytes") ?? 0) > 1_000_000)
+                #expect((value("process_open_fds") ?? 0) > 3)
+                #expect((value("process_start_time_seconds") ?? 0) > 1_700_000_000)
+            }
+        }
+    }
+
     @Test func metricsAreNotFoundWithoutARegistry() async throws {
         try await TestServer.with { server in
             let app = Application(

@@ -30,6 +30,25 @@ import Testing
         await second.close()
     }
 
+    @Test func lagIsTheHighWatermarkMinusThePosition() async throws {
+        let cluster = try KafkaMockCluster()
+        let topic = uniqueTopic("lag")
+        try cluster.createTopic(topic, partitions: 1)
+        let producer = try KafkaProducer(configuration: mockConfiguration(cluster))
+        _ = await producer.send((0..<10).map { KafkaOutgoingMessage(topic: topic, key: nil, value: text("m\($0)")) })
+        await producer.close(flushTimeout: .seconds(5))
+        let consumer = try KafkaConsumer(
+            configuration: mockConfiguration(cluster),
+            groupId: uniqueTopic("group"),
+            topics: [topic]
+        )
+        #expect(await consumer.lag().isEmpty, "no assignment yet")
+        let (read, errors) = await consume(consumer, count: 3)
+        try #require(read.count == 3, "errors: \(errors)")
+        #expect(await consumer.lag() == [PartitionLag(topic: topic, partition: 0, lag: 7)])
+        await consumer.close()
+    }
+
     @Test func keysAndHeadersRoundTrip() async throws {
         let cluster = try KafkaMockCluster()
         let topic = uniqueTopic("headers")

@@ -91,6 +91,7 @@ struct ServiceRoutes<Context: RequestContext> {
         guard let metrics else { throw APIError.notFound("metrics are not enabled on this server") }
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        ProcessMetrics.update(metrics)
         return Response(
             status: .ok,
             headers: headers,
