@@ -26,13 +26,25 @@ limited() {
 # 0. System packages the build needs (librdkafka-dev, libsqlite3-dev): installed only when missing.
 bash scripts/deps.sh
 
+# 0b. Observability peers for the tests, not the build: Prometheus and promtool (Debian `prometheus`),
+#     which Tests/Integration/test_observability.py runs against deploy/prometheus and
+#     deploy/grafana. Installed only when missing; the tests start their own server on a free port.
+if ! dpkg-query -W -f='${Status}' prometheus 2>/dev/null | grep -q "install ok installed"; then
+  log "installing prometheus (Prometheus server and promtool)"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
+
 # 1. Python peers (fastavro) in a venv of our own.
 VENV=${VENV:-$ROOT/.venv-test}
 if [ ! -x "$VENV/bin/python" ]; then
   log "creating Python venv $VENV"
   python3 -m venv "$VENV"
 fi
-if ! "$VENV/bin/python" -c 'import fastavro, pytest, requests, yaml' 2>/dev/null; then
+if ! "$VENV/bin/python" -c 'import fastavro, pytest, requests, yaml, opentelemetry.proto' 2>/dev/null; then
   log "installing Python test peers"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check \
     -r Tests/Interop/requirements.txt -r Tests/Integration/requirements.txt
@@ -124,6 +136,8 @@ log "Avro interop with fastavro"
 #    (Tests/Integration/test_chaos.py, about 3-4 minutes each: SQLite with 100 server SIGKILLs, PostgreSQL with 3
 #    replicas, 30 SIGKILLs and 2 restarts of the cluster started above; CHAOS_* knobs in Tests/Integration/README.md).
 log "integration tests (real server over HTTP)"
+# The observability tests fail, never skip, when prometheus/promtool are missing.
+export ORCHESTRATOR_REQUIRE_PROMETHEUS=1
 ORCHESTRATOR_BINARY="$BIN" limited 1500 "the integration tests" "$VENV/bin/python" -m pytest Tests/Integration -m "not crash"
 log "chaos tests (servers killed with SIGKILL at random moments, database restarted; invariants checked)"
 ORCHESTRATOR_BINARY="$BIN" limited 1500 "the chaos tests" "$VENV/bin/python" -m pytest Tests/Integration -m crash

@@ -22,6 +22,8 @@ public final class Engine: Service, Sendable {
     let outboxSignal: AsyncStream<Void>
     let outboxWake: AsyncStream<Void>.Continuation
     let readyState = ReadyFlag()
+    /// The workflow and ticket spans (inert without a bootstrapped tracer).
+    let traces = WorkflowTraces()
     let writeHealth = WriteHealth()
     /// Set when graceful shutdown begins: polls are answered at once from then on.
     let longPollsEnded = ReadyFlag()
@@ -62,6 +64,7 @@ public final class Engine: Service, Sendable {
             clock: clock,
             logger: logger,
             metrics: EngineMetrics(),
+            traces: traces,
             outboxSignal: outboxWake,
             writeHealth: writeHealth
         )
@@ -300,13 +303,38 @@ public final class Engine: Service, Sendable {
 
     /// Accepts a decision (idempotent by `decision_id`).
     public func submit(decision: ConsolidatedDecision) async throws -> SubmitOutcome {
-        try await send { .submitDecision(decision, $0) }
+        guard traces.isEnabled else { return try await send { .submitDecision(decision, $0) } }
+        var decision = decision
+        let key = decision.decisionId
+        if let ids = traces.startWorkflow(key: key, traceId: decision.traceId, spanId: decision.spanId).ids {
+            (decision.traceId, decision.spanId) = (ids.traceId, ids.spanId)
+        }
+        // A decision's submission always answers an outcome.
+        return try await traced(key: key) { [decision] in try await send { .submitDecision(decision, $0) } }!
+    }
+
+    /// Sends a submission whose workflow span was started under `key`, and settles the span.
+    private func traced(key: String, _ body: () async throws -> SubmitOutcome?) async throws -> SubmitOutcome? {
+        do {
+            let outcome = try await body()
+            traces.settleWorkflow(key: key, workflowId: outcome?.workflowId, created: outcome?.created ?? false)
+            return outcome
+        } catch {
+            traces.settleWorkflow(key: key, workflowId: nil, created: false, error: error)
+            throw error
+        }
     }
 
     /// Keeps a plan in the ledger, hands it to decisions waiting for it, and with `start` runs it
     /// as its own workflow (decision id `plan-<plan_id>`).
     public func submit(plan: CognitivePlan, start: Bool) async throws -> SubmitOutcome? {
-        try await send { .submitPlan(plan, start: start, $0) }
+        guard traces.isEnabled && start else { return try await send { .submitPlan(plan, start: start, $0) } }
+        var plan = plan
+        let key = "plan-" + plan.planId
+        if let ids = traces.startWorkflow(key: key, traceId: plan.traceId, spanId: plan.spanId).ids {
+            (plan.traceId, plan.spanId) = (ids.traceId, ids.spanId)
+        }
+        return try await traced(key: key) { [plan] in try await send { .submitPlan(plan, start: start, $0) } }
     }
 
     public func perform(_ action: OperatorAction, on workflowId: String) async throws -> WorkflowState {

@@ -325,15 +325,17 @@ extension EngineLoop {
                 record(cachedEntry, event: timed, effects: effects, fired: [])
                 cachedEntry.version += 1
                 let leased = cachedEntry.state.tickets[cachedEntry.index.position[entry.ticketId]!]
-                grants.append(
-                    LeaseGrant(
-                        workflowId: entry.workflowId,
-                        ticket: leased.ticket,
-                        fencingToken: leased.leaseEpoch,
-                        leaseExpiresAt: leased.leaseExpiresAt ?? timed.at + ttl,
-                        heartbeatIntervalMs: Swift.max(1, ttl / 3)
-                    )
+                var grant = LeaseGrant(
+                    workflowId: entry.workflowId,
+                    ticket: leased.ticket,
+                    fencingToken: leased.leaseEpoch,
+                    leaseExpiresAt: leased.leaseExpiresAt ?? timed.at + ttl,
+                    heartbeatIntervalMs: Swift.max(1, ttl / 3)
                 )
+                if traces.isEnabled {
+                    grant.traceparent = traces.leased(leased, workerId: worker.workerId, state: cachedEntry.state)
+                }
+                grants.append(grant)
             } catch {
                 logger.warning("ready ticket could not be leased", metadata: ["ticket_id": "\(entry.ticketId)"])
             }

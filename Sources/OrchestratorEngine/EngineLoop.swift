@@ -2,6 +2,7 @@ import Logging
 import OrchestratorCore
 import OrchestratorStore
 import Synchronization
+import Tracing
 
 /// The engine's single writer: applies commands to the workflows it holds in memory, commits each
 /// batch of transitions in one store transaction, and only then answers, dispatches and arms
@@ -78,6 +79,7 @@ final class EngineLoop {
     let clock: any WallClock
     let logger: Logger
     let metrics: EngineMetrics
+    let traces: WorkflowTraces
     var lifecycle: LifecycleLog { LifecycleLog(logger: logger) }
     let outboxSignal: AsyncStream<Void>.Continuation
     let writeHealth: WriteHealth
@@ -123,6 +125,7 @@ final class EngineLoop {
         clock: any WallClock,
         logger: Logger,
         metrics: EngineMetrics,
+        traces: WorkflowTraces = WorkflowTraces(),
         outboxSignal: AsyncStream<Void>.Continuation,
         writeHealth: WriteHealth = WriteHealth()
     ) {
@@ -133,6 +136,7 @@ final class EngineLoop {
         self.clock = clock
         self.logger = logger
         self.metrics = metrics
+        self.traces = traces
         self.outboxSignal = outboxSignal
         self.writeHealth = writeHealth
     }
@@ -256,14 +260,8 @@ final class EngineLoop {
         let wasCached = cache.removeValue(forKey: workflowId) != nil
         let timed = TimedEvent(at: now, event: event)
         let effects: TransitionEffects
-        let started = ContinuousClock.now
         do {
             effects = try machine.apply(timed, to: &entry.state, index: &entry.index)
-            switch event {
-            case .decisionAccepted, .planAttached:
-                if !entry.state.tickets.isEmpty { metrics.generated(in: ContinuousClock.now - started) }
-            default: break
-            }
         } catch {
             if wasCached { cache[workflowId] = entry }
             throw EngineError.from(error)
@@ -295,6 +293,33 @@ final class EngineLoop {
         batch.effects.append((id, effects))
         batch.touched.insert(id)
         metrics.observe(event: event, state: entry.state, index: entry.index, effects: effects)
+        if let timings = effects.preparation {
+            if !entry.state.tickets.isEmpty { metrics.generated(nanoseconds: timings.totalNanos) }
+            // Right after the transition that prepared the plan: the C1/C2 spans end now.
+            if traces.isEnabled {
+                traces.prepared(
+                    entry.state,
+                    key: entry.state.decisionId,
+                    timings: timings,
+                    endedAt: DefaultTracerClock.now
+                )
+            }
+        }
+        if traces.isEnabled { traceAttempt(event.event) }
+    }
+
+    /// Ends the span of a lease when its attempt is reported or lost.
+    func traceAttempt(_ event: WorkflowEvent) {
+        switch event {
+        case .completed(let ticketId, _, _):
+            traces.attemptEnded(ticketId: ticketId, outcome: "completed")
+        case .failed(let ticketId, _, let error, let retryable, _):
+            traces.attemptEnded(ticketId: ticketId, outcome: retryable ? "failed" : "failed_final", error: error)
+        case .leaseExpired(let ticketId, _):
+            traces.attemptEnded(ticketId: ticketId, outcome: "lease_expired", error: "the lease expired")
+        default:
+            break
+        }
     }
 
     /// A workflow to change: from memory, else from the store. With a shared store the workflow is
@@ -356,6 +381,7 @@ final class EngineLoop {
         let done = DoneFlag()
         let queue = self.queue
         let metrics = self.metrics
+        let span: (any Span)? = traces.isEnabled && !commits.isEmpty ? Self.commitSpan(commits, store: store) : nil
         inFlight = InFlight(
             batch: current,
             done: done,
@@ -366,13 +392,32 @@ final class EngineLoop {
                     if !commits.isEmpty { try await store.commit(commits) }
                 } catch {
                     failure = error
+                    span?.recordError(error)
+                    span?.setStatus(SpanStatus(code: .error))
                 }
+                span?.end()
                 if !commits.isEmpty { metrics.committed(in: ContinuousClock.now - started, failed: failure != nil) }
                 done.set()
                 queue?.poke()
                 return failure
             }
         )
+    }
+
+    /// The span of one group commit: a root span (a commit serves many workflows), linked to the
+    /// workflows' spans (at most 32).
+    static func commitSpan(_ commits: [WorkflowCommit], store: any WorkflowStore) -> any Span {
+        let span = startSpan("store commit", context: .topLevel, ofKind: .client)
+        span.attributes["db.system"] = store.databaseSystem
+        span.attributes["db.operation.name"] = "commit"
+        span.attributes["orchestrator.transitions"] = commits.count
+        var linked: Set<String> = []
+        for commit in commits where linked.count < 32 && linked.insert(commit.state.workflowId).inserted {
+            if let ids = TraceIds(traceId: commit.state.traceId, spanId: commit.state.spanId) {
+                span.addLink(SpanLink(context: ids.context(), attributes: [:]))
+            }
+        }
+        return span
     }
 
     /// Waits for the batch in flight, then applies its effects and answers its commands. When it
@@ -411,7 +456,15 @@ final class EngineLoop {
         if createdSinceOwnershipCheck != nil { createdSinceOwnershipCheck!.formUnion(committed.newWorkflowIds) }
         for (workflowId, effects) in committed.effects { applyCommitted(workflowId, effects) }
         // `commits` and `effects` are appended together (``record``) and removed together.
-        for (commit, (_, effects)) in zip(committed.commits, committed.effects) { lifecycle.committed(commit, effects) }
+        for (commit, (_, effects)) in zip(committed.commits, committed.effects) {
+            lifecycle.committed(commit, effects)
+            if effects.finished && traces.isEnabled {
+                traces.finishWorkflow(
+                    commit.state,
+                    reason: LifecycleLog.failureReason(commit.state, cause: commit.event.event)
+                )
+            }
+        }
         for reply in committed.replies { reply.succeed() }
         if committed.commits.contains(where: { !$0.outbox.isEmpty }) { outboxSignal.yield() }
         updateLoad()

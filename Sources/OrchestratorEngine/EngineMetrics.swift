@@ -47,9 +47,9 @@ struct EngineMetrics: Sendable {
         if failed { commitErrors.increment() }
     }
 
-    /// C1 validation and C2 ticket generation of one plan took `duration`.
-    func generated(in duration: Duration) {
-        generation.recordNanoseconds(Self.nanoseconds(duration))
+    /// C1 validation and C2 ticket generation of one plan took `nanoseconds`.
+    func generated(nanoseconds: UInt64) {
+        generation.recordNanoseconds(Int64(clamping: nanoseconds))
     }
 
     static func nanoseconds(_ duration: Duration) -> Int64 {

@@ -12,6 +12,9 @@ public struct LeaseGrant: Sendable, Equatable, Codable {
     /// The lease secret (`lease_secret`), set by the REST API on the grants it hands out: reports
     /// over the API must present it. `nil` for in-process workers.
     public var leaseSecret: String?
+    /// The W3C `traceparent` of this attempt's span when tracing is on: the worker continues the
+    /// trace from it and sends it (or its own span's) back with its report.
+    public var traceparent: String?
 
     public init(
         workflowId: String,
@@ -34,6 +37,7 @@ public struct LeaseGrant: Sendable, Equatable, Codable {
         case leaseExpiresAt = "lease_expires_at"
         case heartbeatIntervalMs = "heartbeat_interval_ms"
         case leaseSecret = "lease_secret"
+        case traceparent
     }
 }
 

@@ -6,7 +6,7 @@ import OrchestratorStore
 /// the group commit), never for a transition that was then lost.
 ///
 /// Workflow lines (`info`): accepted, waiting for its plan, awaiting approval, started, approved,
-/// rejected, cancelled, completed, failed (with the reason), and every incident raised (`warning`).
+/// rejected, cancelled, completed, failed (with the reason), and every incident raised.
 /// Ticket lines (`debug`): leased, completed, failed, lease expired, SLA deadline passed, retry due.
 /// Every line carries the workflow's ids: `workflow_id`, `plan_id`, `intent_id`, `decision_id`,
 /// `correlation_id`; ticket lines also `ticket_id` and, when known, `worker_id`.
@@ -14,7 +14,7 @@ struct LifecycleLog {
     let logger: Logger
 
     func committed(_ commit: WorkflowCommit, _ effects: TransitionEffects) {
-        guard logger.logLevel <= .warning else { return }
+        guard logger.logLevel <= .info else { return }
         let state = commit.state
         var ids: Logger.Metadata = [
             "workflow_id": .string(state.workflowId),
@@ -30,9 +30,8 @@ struct LifecycleLog {
             metadata["incident_type"] = .string(incident.incidentType.rawValue)
             metadata["severity"] = .string(incident.severity)
             metadata["ticket_ids"] = .array(incident.affectedTickets.map { .string($0) })
-            logger.warning("incident raised", metadata: metadata)
+            logger.info("incident raised", metadata: metadata)
         }
-        guard logger.logLevel <= .info else { return }
         switch commit.event.event {
         case .decisionAccepted:
             info("workflow accepted", ids, ["status": .string(state.status.rawValue)])

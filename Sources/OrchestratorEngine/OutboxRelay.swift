@@ -2,6 +2,7 @@ import Logging
 import Metrics
 import OrchestratorCore
 import OrchestratorStore
+import Tracing
 
 /// Moves committed outbox messages to the sinks, in order, and removes them from the outbox once
 /// every sink has them. A failing sink leaves the messages in the outbox and is retried with
@@ -51,9 +52,21 @@ final class OutboxRelay: Sendable {
     func relayAll() async throws -> Int {
         var moved = 0
         let sinks = self.sinks
+        let store = self.store
+        let traced = !(InstrumentationSystem.tracer is NoOpTracer)
         while true {
             let count = try await store.relayOutbox(limit: batchSize) { batch in
-                for sink in sinks { try await sink.deliver(batch) }
+                let span = traced ? startSpan("outbox relay", context: .topLevel, ofKind: .producer) : nil
+                span?.attributes["db.system"] = store.databaseSystem
+                span?.attributes["messaging.batch.message_count"] = batch.count
+                defer { span?.end() }
+                do {
+                    for sink in sinks { try await sink.deliver(batch) }
+                } catch {
+                    span?.recordError(error)
+                    span?.setStatus(SpanStatus(code: .error))
+                    throw error
+                }
                 let telemetry = batch.filter {
                     $0.message.topic == .telemetryEvents || $0.message.topic == .telemetryFrames
                 }

@@ -50,6 +50,10 @@ public func buildRouter<Context: AuthRequestContext<Principal>>(
     // Outermost, so that it sees the status the error middleware answers: Hummingbird's request
     // counter and duration histogram per route, method and status.
     if metrics != nil { router.add(middleware: MetricsMiddleware<Context>()) }
+    // A bearer token or a lease secret never goes into a span: only these headers are recorded.
+    if options.tracing {
+        router.add(middleware: TracingMiddleware<Context>(recordingHeaders: [.contentType, .userAgent]))
+    }
     router.add(middleware: ErrorMiddleware<Context>(routes: routes))
     router.add(
         middleware: AccessMiddleware<Context>(

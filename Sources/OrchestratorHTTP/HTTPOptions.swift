@@ -16,6 +16,9 @@ public struct HTTPOptions: Sendable, Equatable {
     public var rateLimitBurst: Int
     /// Long polls (`wait_ms` > 0) one worker id may hold open at once; over it, 429.
     public var maxLongPollsPerWorker: Int
+    /// One server span per request (Hummingbird's `TracingMiddleware`, continuing an incoming
+    /// `traceparent`); on when the process bootstrapped a tracer.
+    public var tracing: Bool = false
 
     /// - Parameters:
     ///   - maxBodyBytes: default 16 MiB.

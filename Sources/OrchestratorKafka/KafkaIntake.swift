@@ -7,6 +7,7 @@ import OrchestratorEngine
 import OrchestratorStore
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// The intake consumers as one `Service`: one group member reading `plans.consensus` (decisions),
 /// `plans.ready` (plan ledger) and `execution.results` (unfenced worker results).
@@ -110,6 +111,27 @@ public final class KafkaIntake: Service {
 
     /// Handles a message until its effect is durable; `false` when stopping first (no commit).
     func process(_ message: KafkaMessage) async -> Bool {
+        guard !(InstrumentationSystem.tracer is NoOpTracer) else { return await processing(message) }
+        // A consumer span continuing the message's `traceparent` header: a workflow the message
+        // starts hangs under it (unless the decision carries W3C ids of its own).
+        var parent = InstrumentationContext.topLevel
+        let headers = Dictionary(
+            message.headers.compactMap { header in
+                header.value.map { (header.name.lowercased(), String(decoding: $0, as: UTF8.self)) }
+            },
+            uniquingKeysWith: { first, _ in first }
+        )
+        InstrumentationSystem.tracer.extract(headers, into: &parent, using: HeaderCarrier())
+        return await withSpan("kafka consume \(message.topic)", context: parent, ofKind: .consumer) { span in
+            span.attributes["messaging.system"] = "kafka"
+            span.attributes["messaging.destination.name"] = message.topic
+            span.attributes["messaging.kafka.destination.partition"] = Int(message.partition)
+            span.attributes["messaging.kafka.message.offset"] = Int(message.offset)
+            return await processing(message)
+        }
+    }
+
+    func processing(_ message: KafkaMessage) async -> Bool {
         var attempt = 0
         while true {
             let outcome = await handle(message)
@@ -274,5 +296,12 @@ public final class KafkaIntake: Service {
 
     func position(_ message: KafkaMessage) -> Logger.Metadata {
         ["topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)"]
+    }
+}
+
+/// Header names to values, for trace propagation.
+struct HeaderCarrier: Extractor {
+    func extract(key: String, from carrier: [String: String]) -> String? {
+        carrier[key.lowercased()]
     }
 }

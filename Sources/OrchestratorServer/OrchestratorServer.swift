@@ -32,6 +32,8 @@ public struct OrchestratorServer: Sendable {
     /// SQLite), builds the engine and, when `serveHTTP`, the HTTP listeners.
     public init(configuration: ServerConfiguration, logger: Logger, serveHTTP: Bool = true) throws {
         self.configuration = configuration
+        // Before the engine, whose spans use the tracer bootstrapped here.
+        let tracing = try TracingSetup.bootstrap(configuration.tracing, logger: logger)
         openedStore = try OpenedStore.open(configuration, logger: logger)
         let store = openedStore.store
         self.store = store
@@ -58,6 +60,8 @@ public struct OrchestratorServer: Sendable {
         engine = Engine(store: store, configuration: configuration.engine, sinks: sinks, logger: logger)
         // The store's own services (the PostgreSQL pool) first: they shut down last.
         services = openedStore.services + services + [engine]
+        // First of all: it stops last, after the engine's last spans.
+        if let tracing { services.insert(tracing, at: 0) }
         if serveHTTP {
             let registry = MetricsBootstrap.registry()
             let replica: String
@@ -69,7 +73,7 @@ public struct OrchestratorServer: Sendable {
                 (replica, storeKind) = (postgres.replicaId, "postgresql")
             }
             MetricCatalog.registerAll(version: ServerVersion.current, replica: replica, store: storeKind)
-            let options = HTTPOptions(
+            var options = HTTPOptions(
                 maxBodyBytes: configuration.http.maxBodyBytes,
                 maxWorkerBodyBytes: configuration.http.maxWorkerBodyBytes,
                 version: ServerVersion.current,
@@ -78,6 +82,7 @@ public struct OrchestratorServer: Sendable {
                 rateLimitBurst: configuration.http.rateLimitBurst,
                 maxLongPollsPerWorker: configuration.http.maxLongPollsPerWorker
             )
+            options.tracing = tracing != nil
             let server = try Self.httpServer(configuration.http)
             let access = try AuthSetup.accessControl(configuration, logger: logger)
             let router = buildRouter(

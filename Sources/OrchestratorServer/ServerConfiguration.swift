@@ -17,6 +17,26 @@ public struct ServerConfiguration: Sendable, Equatable, Codable {
     public var logLevel: String = "info"
     /// `json` (one object per line), `text`, or `auto`: text on a terminal, JSON otherwise.
     public var logFormat: String = "auto"
+    /// OpenTelemetry traces (docs/OBSERVABILITY.md); the standard `OTEL_*` variables override.
+    public var tracing = Tracing()
+
+    public struct Tracing: Sendable, Equatable, Codable {
+        /// `otlp`, `none`, or `auto`: OTLP when an endpoint is set (here or in
+        /// `OTEL_EXPORTER_OTLP_ENDPOINT` / `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`), none otherwise.
+        public var exporter: String = "auto"
+        /// The OTLP/HTTP base URL (`/v1/traces` is appended), e.g. `http://collector:4318`.
+        public var endpoint: String = ""
+        public var serviceName: String = "orchestrator-dynamic"
+        /// `parentbased_always_on` (default), `always_on`, `always_off`, `traceidratio`,
+        /// `parentbased_always_off`, `parentbased_traceidratio`.
+        public var sampler: String = "parentbased_always_on"
+        /// The ratio of the `traceidratio` samplers.
+        public var samplerArg: Double = 1
+        /// Extra resource attributes, e.g. `{"deployment.environment": "prod"}`.
+        public var resourceAttributes: [String: String] = [:]
+
+        public init() {}
+    }
 
     public init() {}
 

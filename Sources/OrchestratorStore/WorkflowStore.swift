@@ -8,6 +8,9 @@ import OrchestratorCore
 /// (`PostgresStore`, which is also a ``SharedWorkflowStore``: several replicas on one database).
 /// The semantics below are what both must provide; the store contract test suite checks them.
 public protocol WorkflowStore: Sendable {
+    /// The database, as OpenTelemetry's `db.system` names it: `sqlite`, `postgresql`.
+    var databaseSystem: String { get }
+
     /// Applies pending schema migrations; returns the versions applied.
     func migrate() async throws -> [Int]
 
@@ -131,6 +134,8 @@ public protocol WorkflowStore: Sendable {
 }
 
 extension WorkflowStore {
+    public var databaseSystem: String { "other_sql" }
+
     public func probeWrite() async throws {
         try await ping()
     }

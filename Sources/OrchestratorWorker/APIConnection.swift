@@ -21,7 +21,8 @@ struct APIConnection: WorkerConnection {
             ticketId: grant.ticket.ticketId,
             workerId: workerId,
             fencingToken: grant.fencingToken,
-            leaseSecret: grant.leaseSecret
+            leaseSecret: grant.leaseSecret,
+            traceparent: grant.traceparent
         )
     }
 
@@ -34,7 +35,8 @@ struct APIConnection: WorkerConnection {
             output: outcome.output,
             metadata: outcome.resultMetadata(for: grant, workerId: workerId),
             logs: outcome.logs,
-            actualDurationMs: outcome.durationMs
+            actualDurationMs: outcome.durationMs,
+            traceparent: grant.traceparent
         )
     }
 
@@ -48,7 +50,8 @@ struct APIConnection: WorkerConnection {
             retryable: outcome.retryable,
             output: outcome.output,
             logs: outcome.logs,
-            actualDurationMs: outcome.durationMs
+            actualDurationMs: outcome.durationMs,
+            traceparent: grant.traceparent
         )
     }
 

@@ -32,10 +32,16 @@ extension OrchestratorClient {
         ticketId: String,
         workerId: String,
         fencingToken: Int64,
-        leaseSecret: String?
+        leaseSecret: String?,
+        traceparent: String? = nil
     ) async throws -> EpochMillis? {
         let body = try JSONBody.encode(Fenced(workerId: workerId, fencingToken: fencingToken, leaseSecret: leaseSecret))
-        let response = try await send("POST", "/api/v1/tickets/\(Self.segment(ticketId))/heartbeat", body: body)
+        let response = try await send(
+            "POST",
+            "/api/v1/tickets/\(Self.segment(ticketId))/heartbeat",
+            body: body,
+            traceparent: traceparent
+        )
         return JSONBody.decode(response.body)?.member("lease_expires_at")?.integer
     }
 
@@ -48,7 +54,8 @@ extension OrchestratorClient {
         output: [String: String] = [:],
         metadata: [String: String] = [:],
         logs: [String] = [],
-        actualDurationMs: Int64? = nil
+        actualDurationMs: Int64? = nil,
+        traceparent: String? = nil
     ) async throws {
         let body = try JSONBody.encode(
             Completion(
@@ -61,7 +68,12 @@ extension OrchestratorClient {
                 actualDurationMs: actualDurationMs
             )
         )
-        _ = try await send("POST", "/api/v1/tickets/\(Self.segment(ticketId))/complete", body: body)
+        _ = try await send(
+            "POST",
+            "/api/v1/tickets/\(Self.segment(ticketId))/complete",
+            body: body,
+            traceparent: traceparent
+        )
     }
 
     /// `POST /api/v1/tickets/{ticket_id}/fail`.
@@ -74,7 +86,8 @@ extension OrchestratorClient {
         retryable: Bool,
         output: [String: String] = [:],
         logs: [String] = [],
-        actualDurationMs: Int64? = nil
+        actualDurationMs: Int64? = nil,
+        traceparent: String? = nil
     ) async throws {
         let body = try JSONBody.encode(
             Failure(
@@ -88,7 +101,12 @@ extension OrchestratorClient {
                 actualDurationMs: actualDurationMs
             )
         )
-        _ = try await send("POST", "/api/v1/tickets/\(Self.segment(ticketId))/fail", body: body)
+        _ = try await send(
+            "POST",
+            "/api/v1/tickets/\(Self.segment(ticketId))/fail",
+            body: body,
+            traceparent: traceparent
+        )
     }
 }
 

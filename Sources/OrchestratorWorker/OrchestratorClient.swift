@@ -107,7 +107,8 @@ public final class OrchestratorClient: Sendable {
         _ path: String,
         query: [(String, String)] = [],
         body: [UInt8]? = nil,
-        extraTimeoutMs: Int64 = 0
+        extraTimeoutMs: Int64 = 0,
+        traceparent: String? = nil
     ) async throws -> Response {
         var url = baseURL + path
         if !query.isEmpty {
@@ -118,6 +119,8 @@ public final class OrchestratorClient: Sendable {
         request.headers.add(name: "Accept", value: "application/json")
         request.headers.add(name: "User-Agent", value: "orchestrator-dynamic-client")
         if let token { request.headers.add(name: "Authorization", value: "Bearer " + token) }
+        // A ticket's report continues the trace of its lease (the grant's `traceparent`).
+        if let traceparent { request.headers.add(name: "traceparent", value: traceparent) }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(body)

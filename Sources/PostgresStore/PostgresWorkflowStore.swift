@@ -24,6 +24,8 @@ import Synchronization
 /// other failure is a ``PostgresStoreError``, whose documentation says which are retryable. A
 /// dropped connection fails the call that was using it; the pool opens a new one on the next call.
 public final class PostgresWorkflowStore: WorkflowStore, Service {
+    public var databaseSystem: String { "postgresql" }
+
     public let configuration: PostgresStoreConfiguration
     let client: PostgresClient
     let logger: Logger

@@ -13,6 +13,8 @@ import SQLiteDB
 ///
 /// Call ``migrate()`` once after opening, before any other call.
 public actor SQLiteWorkflowStore: WorkflowStore {
+    public nonisolated var databaseSystem: String { "sqlite" }
+
     /// The database file.
     public nonisolated let path: String
 

@@ -452,8 +452,15 @@ class PyWorker:
         return {"worker_id": self.worker_id, "fencing_token": lease.fencing_token if token is None else token,
                 "lease_secret": lease.raw.get("lease_secret") if secret is None else secret}
 
+    @staticmethod
+    def trace_headers(lease: Lease) -> dict:
+        """As the reference worker does: a report continues the trace of its lease."""
+        traceparent = lease.raw.get("traceparent")
+        return {"headers": {"traceparent": traceparent}} if traceparent else {}
+
     def heartbeat(self, lease: Lease, token: int | None = None, secret: str | None = None) -> requests.Response:
-        return self.api.post(f"/api/v1/tickets/{lease.ticket_id}/heartbeat", self.proof(lease, token, secret))
+        return self.api.post(f"/api/v1/tickets/{lease.ticket_id}/heartbeat", self.proof(lease, token, secret),
+                             **self.trace_headers(lease))
 
     def complete(self, lease: Lease, *, token: int | None = None, secret: str | None = None,
                  output: dict | None = None, duration_ms: int = 5) -> requests.Response:
@@ -465,6 +472,7 @@ class PyWorker:
                 "logs": [f"completed by {self.worker_id}"],
                 "actual_duration_ms": duration_ms,
             },
+            **self.trace_headers(lease),
         )
 
     def fail(self, lease: Lease, message: str = "injected failure", *, retryable: bool = True,
@@ -476,6 +484,7 @@ class PyWorker:
                 "error_message": message,
                 "retryable": retryable,
             },
+            **self.trace_headers(lease),
         )
 
     def run_workflow(self, workflow_id: str, decide: Callable[[Lease], str] | None = None,

@@ -28,11 +28,14 @@ public struct PlanPreparation: Sendable {
         public var tickets: [ExecutionTicket]
         /// priority_score of each ticket at preparation time, by ticket id.
         public var scores: [String: Double]
+        /// How long C1 and C2 took (for the tracing spans; no effect on the outcome).
+        public var timings = PreparationTimings()
     }
 
     /// Runs C1–C3 on a submission. A bare plan is treated as an approved decision whose id is
     /// `plan-<plan_id>`. `plan` overrides the embedded plan (e.g. one from the plan ledger).
     public func prepare(_ submission: Submission, ledgerPlan: CognitivePlan? = nil, now: EpochMillis) -> Prepared {
+        let stopwatch = ContinuousClock.now
         let validator = PlanValidator(limits: policies.validation)
         let outcome: PlanValidator.Outcome
         let plan: CognitivePlan?
@@ -61,9 +64,17 @@ public struct PlanPreparation: Sendable {
                 createdAt: now
             )
         }
+        var timings = PreparationTimings(validationNanos: PreparationTimings.nanos(since: stopwatch))
         guard let plan, let order = outcome.order, outcome.report.isValid else {
-            return Prepared(report: outcome.report, workflowId: context.workflowId, tickets: [], scores: [:])
+            return Prepared(
+                report: outcome.report,
+                workflowId: context.workflowId,
+                tickets: [],
+                scores: [:],
+                timings: timings
+            )
         }
+        let generation = ContinuousClock.now
         if context.correlationId == nil { context.correlationId = plan.correlationId }
         let tickets = TicketGenerator(policy: policies.tickets).generate(
             plan: plan,
@@ -74,6 +85,31 @@ public struct PlanPreparation: Sendable {
         var scores: [String: Double] = [:]
         scores.reserveCapacity(tickets.count)
         for ticket in tickets { scores[ticket.ticketId] = policies.allocation.score(ticket, now: now) }
-        return Prepared(report: outcome.report, workflowId: context.workflowId, tickets: tickets, scores: scores)
+        timings.generationNanos = PreparationTimings.nanos(since: generation)
+        return Prepared(
+            report: outcome.report,
+            workflowId: context.workflowId,
+            tickets: tickets,
+            scores: scores,
+            timings: timings
+        )
+    }
+}
+
+/// How long C1 (validation) and C2 (ticket generation, with C3 scoring) took in one preparation:
+/// measured for the tracing spans, never part of the workflow's state.
+public struct PreparationTimings: Sendable, Equatable {
+    public var validationNanos: UInt64 = 0
+    public var generationNanos: UInt64 = 0
+    public var totalNanos: UInt64 { validationNanos + generationNanos }
+
+    public init(validationNanos: UInt64 = 0, generationNanos: UInt64 = 0) {
+        self.validationNanos = validationNanos
+        self.generationNanos = generationNanos
+    }
+
+    static func nanos(since start: ContinuousClock.Instant) -> UInt64 {
+        let (seconds, attoseconds) = (ContinuousClock.now - start).components
+        return UInt64(max(0, seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
     }
 }

@@ -97,6 +97,8 @@ public struct TransitionEffects: Sendable {
     /// The complete C1 report of a validation in this transition, to audit (the state keeps it
     /// bounded: ``ValidationReport/bounded(_:)``).
     public var audit: ValidationReport?
+    /// How long C1 and C2 took when this transition prepared a plan (for tracing only).
+    public var preparation: PreparationTimings?
 
     public init() {}
 }

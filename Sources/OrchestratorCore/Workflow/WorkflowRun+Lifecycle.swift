@@ -61,6 +61,7 @@ extension Run {
         var prepared = PlanPreparation(policies: policies).prepare(submission, now: at)
         state.validation = prepared.report.bounded()
         effects.audit = prepared.report
+        effects.preparation = prepared.timings
         state.riskBand = plan.riskBand
         if state.correlationId == nil { state.correlationId = plan.correlationId }
         if state.traceId == nil { state.traceId = plan.traceId }

@@ -98,8 +98,15 @@ extension Run {
         (try? WireJSON.string(value)) ?? "{}"
     }
 
+    /// The workflow's `traceparent`: its W3C ids when it has them (the caller's, or the workflow
+    /// span's when tracing is on), so that consumers continue the workflow's trace; else ids
+    /// derived from its trace id and `spanSeed`.
     func traceHeaders(_ state: WorkflowState, spanSeed: String) -> [String: String] {
-        traceparent(traceId: state.traceId, spanSeed: spanSeed)
+        let trace = TraceContext.traceHex(state.traceId)
+        if trace == state.traceId, let span = state.spanId, TraceContext.isSpanHex(span) {
+            return ["traceparent": "00-\(trace)-\(span)-01"]
+        }
+        return traceparent(traceId: state.traceId, spanSeed: spanSeed)
     }
 
     /// W3C trace context: the workflow's trace id when it is 32 hex digits, else one derived from it.
@@ -120,6 +127,12 @@ public enum TraceContext {
             return lowered
         }
         return hex(SHA256.hash(data: Array(("trace:" + text).utf8)).prefix(16))
+    }
+
+    /// Whether `text` is a W3C span id: 16 lower-case hex digits, not all zero.
+    public static func isSpanHex(_ text: String) -> Bool {
+        text.utf8.count == 16 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+            && text.utf8.contains { $0 != 0x30 }
     }
 
     /// 16 hex digits derived from a seed.
