@@ -9,7 +9,8 @@ import OrchestratorStore
 /// rejected, cancelled, completed, failed (with the reason), and every incident raised.
 /// Ticket lines (`debug`): leased, completed, failed, lease expired, SLA deadline passed, retry due.
 /// Every line carries the workflow's ids: `workflow_id`, `plan_id`, `intent_id`, `decision_id`,
-/// `correlation_id`; ticket lines also `ticket_id` and, when known, `worker_id`.
+/// `correlation_id`, and the workflow's `trace_id`/`span_id`; ticket lines also `ticket_id` and,
+/// when known, `worker_id`.
 struct LifecycleLog {
     let logger: Logger
 
@@ -24,6 +25,9 @@ struct LifecycleLog {
             "correlation_id": .string(state.correlationId ?? ""),
         ]
         if let band = state.riskBand { ids["risk_band"] = .string(band.rawValue) }
+        // The workflow's trace: its span's ids when tracing is on (``WorkflowTraces``).
+        if let trace = state.traceId { ids["trace_id"] = .string(trace) }
+        if let span = state.spanId { ids["span_id"] = .string(span) }
         for incident in effects.incidents {
             var metadata = ids
             metadata["incident_id"] = .string(incident.incidentId)

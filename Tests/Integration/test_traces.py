@@ -5,6 +5,7 @@ C1, C2, ticket-attempt and HTTP spans, and the tickets' trace_id/span_id the rea
 from __future__ import annotations
 
 import copy
+import json
 import secrets
 import threading
 import time
@@ -105,7 +106,7 @@ def receiver():
 
 
 def traced_server(start_server, receiver, **env):
-    return start_server(env={
+    return start_server(extra_args=["--log-format", "json"], env={
         "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
         "OTEL_SERVICE_NAME": "orchestrator-under-test",
         "OTEL_RESOURCE_ATTRIBUTES": "deployment.environment=test",
@@ -168,6 +169,10 @@ def test_the_example_decision_gives_one_trace_continuing_the_decisions_ids(start
     full = [expect(api.get(f"/api/v1/tickets/{t['ticket_id']}"), 200) for t in tickets]
     assert {t["trace_id"] for t in full} == {trace_id}
     assert {t["span_id"] for t in full} == {workflow["span_id"]}
+    # The workflow's log lines carry its trace.
+    lines = [json.loads(line) for line in server.log_path.read_text().splitlines() if line.startswith("{")]
+    lifecycle = [r for r in lines if r.get("workflow_id") == workflow_id and r["message"].startswith("workflow ")]
+    assert {(r["trace_id"], r["span_id"]) for r in lifecycle} == {(trace_id, workflow["span_id"])}, lifecycle
     # Store commits and outbox relays are root spans; a commit links the workflows it wrote.
     commits = [s for s in spans if s["name"] == "store commit"]
     assert commits and all(s["attributes"]["db.system"] == "sqlite" for s in commits)

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import Tracing
 
 /// How the process writes its log lines (standard error).
 public enum LogFormat: String, Sendable, CaseIterable {
@@ -53,8 +54,19 @@ public enum LogSetup {
                     return handler
                 }
             },
-            metadataProvider: nil
+            metadataProvider: activeSpan
         )
+    }
+
+    /// `trace_id` and `span_id` of the span active where a line is logged (an HTTP request's, a
+    /// Kafka message's), read through the tracer's W3C propagation; nothing without a tracer.
+    static let activeSpan = Logger.MetadataProvider {
+        guard !(InstrumentationSystem.tracer is NoOpTracer), let context = ServiceContext.current else { return [:] }
+        var carrier: [String: String] = [:]
+        InstrumentationSystem.tracer.inject(context, into: &carrier, using: TraceparentWriter())
+        let parts = carrier["traceparent"]?.split(separator: "-") ?? []
+        guard parts.count == 4 else { return [:] }
+        return ["trace_id": .string(String(parts[1])), "span_id": .string(String(parts[2]))]
     }
 
     /// The current format (``configure(format:level:)``), `text` before any.
@@ -83,5 +95,12 @@ public enum LogSetup {
             bytes = Array((text + "\n").utf8)
         }
         FileHandle.standardError.write(Data(bytes))
+    }
+}
+
+/// Collects the propagated headers of a context.
+private struct TraceparentWriter: Injector {
+    func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) {
+        carrier[key.lowercased()] = value
     }
 }
