@@ -381,7 +381,8 @@ final class EngineLoop {
         let done = DoneFlag()
         let queue = self.queue
         let metrics = self.metrics
-        let span: (any Span)? = traces.isEnabled && !commits.isEmpty ? Self.commitSpan(commits, store: store) : nil
+        let span: (any Span)? =
+            traces.isEnabled && !commits.isEmpty ? Self.commitSpan(commits, store: store, traces: traces) : nil
         inFlight = InFlight(
             batch: current,
             done: done,
@@ -406,16 +407,15 @@ final class EngineLoop {
 
     /// The span of one group commit: a root span (a commit serves many workflows), linked to the
     /// workflows' spans (at most 32).
-    static func commitSpan(_ commits: [WorkflowCommit], store: any WorkflowStore) -> any Span {
+    static func commitSpan(_ commits: [WorkflowCommit], store: any WorkflowStore, traces: WorkflowTraces) -> any Span {
         let span = startSpan("store commit", context: .topLevel, ofKind: .client)
         span.attributes["db.system"] = store.databaseSystem
         span.attributes["db.operation.name"] = "commit"
         span.attributes["orchestrator.transitions"] = commits.count
         var linked: Set<String> = []
         for commit in commits where linked.count < 32 && linked.insert(commit.state.workflowId).inserted {
-            if let ids = TraceIds(traceId: commit.state.traceId, spanId: commit.state.spanId) {
-                span.addLink(SpanLink(context: ids.context(), attributes: [:]))
-            }
+            guard let spanId = commit.state.spanId, TraceContext.isSpanHex(spanId) else { continue }
+            span.addLink(SpanLink(context: traces.parentContext(commit.state), attributes: [:]))
         }
         return span
     }

@@ -113,34 +113,49 @@ final class WorkflowTraces: Sendable {
 
     /// Starts the span of a lease; returns the `traceparent` to hand to the worker.
     func leased(_ record: TicketRecord, workerId: String, state: WorkflowState) -> String? {
-        let parent = TraceIds(traceId: state.traceId, spanId: state.spanId)?.context() ?? .topLevel
+        let parent = parentContext(state)
         let span = startSpan("ticket attempt", context: parent, ofKind: .internal)
-        Self.annotate(span, state)
-        span.attributes["orchestrator.ticket_id"] = record.ticketId
-        span.attributes["orchestrator.task_type"] = record.ticket.taskType.rawValue
-        span.attributes["orchestrator.worker_id"] = workerId
-        span.attributes["orchestrator.attempt"] = record.ticket.retryCount + 1
+        if span.isRecording {
+            var extra: SpanAttributes = [:]
+            extra["orchestrator.ticket_id"] = record.ticketId
+            extra["orchestrator.task_type"] = record.ticket.taskType.rawValue
+            extra["orchestrator.worker_id"] = workerId
+            extra["orchestrator.attempt"] = record.ticket.retryCount + 1
+            Self.annotate(span, state, extra)
+        }
         let previous = open.withLock { $0.attempts.updateValue(span, forKey: record.ticketId) }
         previous?.end()
-        return TraceIds(of: span.context)?.traceparent
+        return TraceIds.traceparent(of: span.context)
+    }
+
+    /// The context of the workflow's span: the live span's when this process started it, else
+    /// rebuilt from the ids stored with the workflow (after a restart or a takeover).
+    func parentContext(_ state: WorkflowState) -> InstrumentationContext {
+        if let live = open.withLock({ $0.workflows[state.workflowId]?.context }) { return live }
+        return TraceIds(traceId: state.traceId, spanId: state.spanId)?.context() ?? .topLevel
     }
 
     /// Ends a lease's span: `completed`, `failed`, `lease_expired`, `sla_missed`.
-    func attemptEnded(ticketId: String, outcome: String, error: String? = nil, workerTraceparent: String? = nil) {
+    func attemptEnded(ticketId: String, outcome: String, error: String? = nil) {
         guard let span = open.withLock({ $0.attempts.removeValue(forKey: ticketId) }) else { return }
         span.attributes["orchestrator.outcome"] = outcome
-        if let workerTraceparent { span.attributes["orchestrator.worker_traceparent"] = workerTraceparent }
         if let error { span.setStatus(SpanStatus(code: .error, message: error)) }
         span.end()
     }
 
-    static func annotate(_ span: any Span, _ state: WorkflowState) {
-        span.attributes["orchestrator.workflow_id"] = state.workflowId
-        span.attributes["orchestrator.plan_id"] = state.planId
-        span.attributes["orchestrator.intent_id"] = state.intentId
-        span.attributes["orchestrator.decision_id"] = state.decisionId
-        if let correlation = state.correlationId { span.attributes["orchestrator.correlation_id"] = correlation }
-        if let band = state.riskBand { span.attributes["orchestrator.risk_band"] = band.rawValue }
+    static func annotate(_ span: any Span, _ state: WorkflowState, _ extra: SpanAttributes = [:]) {
+        // Nothing to build for a span the sampler dropped.
+        guard span.isRecording else { return }
+        // Built here and set once: each `span.attributes[key] =` copies the whole set.
+        var attributes = span.attributes
+        attributes["orchestrator.workflow_id"] = state.workflowId
+        attributes["orchestrator.plan_id"] = state.planId
+        attributes["orchestrator.intent_id"] = state.intentId
+        attributes["orchestrator.decision_id"] = state.decisionId
+        if let correlation = state.correlationId { attributes["orchestrator.correlation_id"] = correlation }
+        if let band = state.riskBand { attributes["orchestrator.risk_band"] = band.rawValue }
+        extra.forEach { key, value in attributes[key] = value }
+        span.attributes = attributes
     }
 }
 
@@ -160,10 +175,15 @@ struct TraceIds: Sendable, Equatable {
 
     /// The ids of a context's span, read through the tracer's W3C propagation.
     init?(of context: InstrumentationContext) {
+        guard let parsed = Self.traceparent(of: context).flatMap(Self.init(traceparent:)) else { return nil }
+        self = parsed
+    }
+
+    /// The `traceparent` header of a context's span.
+    static func traceparent(of context: InstrumentationContext) -> String? {
         var carrier: [String: String] = [:]
         InstrumentationSystem.tracer.inject(context, into: &carrier, using: HeaderMap())
-        guard let parsed = carrier["traceparent"].flatMap(Self.init(traceparent:)) else { return nil }
-        self = parsed
+        return carrier["traceparent"]
     }
 
     /// Parses `00-<trace id>-<span id>-<flags>`.
@@ -184,12 +204,14 @@ struct TraceIds: Sendable, Equatable {
 }
 
 /// A `[String: String]` carrier for trace propagation (lowercase header names).
-struct HeaderMap: Injector, Extractor {
-    func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) {
+public struct HeaderMap: Injector, Extractor {
+    public init() {}
+
+    public func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) {
         carrier[key.lowercased()] = value
     }
 
-    func extract(key: String, from carrier: [String: String]) -> String? {
+    public func extract(key: String, from carrier: [String: String]) -> String? {
         carrier[key.lowercased()]
     }
 }

@@ -121,7 +121,7 @@ public final class KafkaIntake: Service {
             },
             uniquingKeysWith: { first, _ in first }
         )
-        InstrumentationSystem.tracer.extract(headers, into: &parent, using: HeaderCarrier())
+        InstrumentationSystem.tracer.extract(headers, into: &parent, using: HeaderMap())
         return await withSpan("kafka consume \(message.topic)", context: parent, ofKind: .consumer) { span in
             span.attributes["messaging.system"] = "kafka"
             span.attributes["messaging.destination.name"] = message.topic
@@ -296,12 +296,5 @@ public final class KafkaIntake: Service {
 
     func position(_ message: KafkaMessage) -> Logger.Metadata {
         ["topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)"]
-    }
-}
-
-/// Header names to values, for trace propagation.
-struct HeaderCarrier: Extractor {
-    func extract(key: String, from carrier: [String: String]) -> String? {
-        carrier[key.lowercased()]
     }
 }

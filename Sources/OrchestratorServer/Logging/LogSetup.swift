@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OrchestratorEngine
 import Synchronization
 import Tracing
 
@@ -63,7 +64,7 @@ public enum LogSetup {
     static let activeSpan = Logger.MetadataProvider {
         guard !(InstrumentationSystem.tracer is NoOpTracer), let context = ServiceContext.current else { return [:] }
         var carrier: [String: String] = [:]
-        InstrumentationSystem.tracer.inject(context, into: &carrier, using: TraceparentWriter())
+        InstrumentationSystem.tracer.inject(context, into: &carrier, using: HeaderMap())
         let parts = carrier["traceparent"]?.split(separator: "-") ?? []
         guard parts.count == 4 else { return [:] }
         return ["trace_id": .string(String(parts[1])), "span_id": .string(String(parts[2]))]
@@ -95,12 +96,5 @@ public enum LogSetup {
             bytes = Array((text + "\n").utf8)
         }
         FileHandle.standardError.write(Data(bytes))
-    }
-}
-
-/// Collects the propagated headers of a context.
-private struct TraceparentWriter: Injector {
-    func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) {
-        carrier[key.lowercased()] = value
     }
 }
