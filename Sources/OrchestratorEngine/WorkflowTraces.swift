@@ -154,7 +154,7 @@ final class WorkflowTraces: Sendable {
         attributes["orchestrator.decision_id"] = state.decisionId
         if let correlation = state.correlationId { attributes["orchestrator.correlation_id"] = correlation }
         if let band = state.riskBand { attributes["orchestrator.risk_band"] = band.rawValue }
-        extra.forEach { key, value in attributes[key] = value }
+        attributes.merge(extra)
         span.attributes = attributes
     }
 }
