@@ -78,12 +78,24 @@ public final class KafkaOutboxSink: OutboxSink, Service {
             if case .failure(let error) = result { failures.append(error) }
         }
         guard let first = failures.first else {
-            lastFailure.withLock { $0 = nil }
+            let previous = lastFailure.withLock { failure in
+                defer { failure = nil }
+                return failure
+            }
+            if let previous {
+                logger.notice("kafka deliveries succeed again", metadata: ["previous_failure": "\(previous)"])
+            }
             Counter(label: "orchestration_kafka_messages_produced_total").increment(by: results.count)
             return
         }
         let reason = "\(failures.count) of \(messages.count) message(s) not delivered: \(first)"
-        lastFailure.withLock { $0 = reason }
+        let wasFailing = lastFailure.withLock { failure in
+            defer { failure = reason }
+            return failure != nil
+        }
+        if !wasFailing {
+            logger.warning("kafka deliveries fail; the outbox keeps the messages", metadata: ["reason": "\(reason)"])
+        }
         Counter(
             label: "orchestration_kafka_errors_total",
             dimensions: [("operation", "produce"), ("error_type", first.name)]
