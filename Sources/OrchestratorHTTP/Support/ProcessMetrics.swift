@@ -21,22 +21,32 @@ enum ProcessMetrics {
                 reported[ObjectIdentifier(registry)] = before + delta
                 return delta
             }
-            registry.makeCounter(name: "process_cpu_seconds_total").increment(by: delta)
-            registry.makeGauge(name: "process_virtual_memory_bytes").set(Double(stat[20]) ?? 0)
-            registry.makeGauge(name: "process_resident_memory_bytes").set(
-                (Double(stat[21]) ?? 0) * Double(sysconf(Int32(_SC_PAGESIZE)))
-            )
+            registry.makeCounter(descriptor: name("process_cpu", "seconds_total", "User and system CPU time spent"))
+                .increment(by: delta)
+            registry.makeGauge(descriptor: name("process_virtual_memory", "bytes", "Virtual memory size"))
+                .set(Double(stat[20]) ?? 0)
+            registry.makeGauge(descriptor: name("process_resident_memory", "bytes", "Resident memory size"))
+                .set((Double(stat[21]) ?? 0) * Double(sysconf(Int32(_SC_PAGESIZE))))
             if let ticks = Double(stat[19]), let bootTime = bootTime() {
-                registry.makeGauge(name: "process_start_time_seconds").set(bootTime + ticks / ticksPerSecond)
+                registry.makeGauge(
+                    descriptor: name("process_start_time", "seconds", "Start time of the process since the epoch")
+                )
+                .set(bootTime + ticks / ticksPerSecond)
             }
         }
         if let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
-            registry.makeGauge(name: "process_open_fds").set(Double(entries.count))
+            registry.makeGauge(descriptor: name("process_open", "fds", "Open file descriptors"))
+                .set(Double(entries.count))
         }
         var limit = rlimit()
         if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 {
-            registry.makeGauge(name: "process_max_fds").set(Double(limit.rlim_cur))
+            registry.makeGauge(descriptor: name("process_max", "fds", "Maximum number of open file descriptors"))
+                .set(Double(limit.rlim_cur))
         }
+    }
+
+    private static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: metric, unitName: unit, helpText: help)
     }
 
     /// The fields of `/proc/self/stat` after the command name: index 0 is the state (field 3 of
