@@ -306,7 +306,7 @@ public final class Engine: Service, Sendable {
         guard traces.isEnabled else { return try await send { .submitDecision(decision, $0) } }
         var decision = decision
         let key = decision.decisionId
-        if let ids = traces.startWorkflow(key: key, traceId: decision.traceId, spanId: decision.spanId).ids {
+        if let ids = traces.startWorkflow(key: key, traceId: decision.traceId, spanId: decision.spanId) {
             (decision.traceId, decision.spanId) = (ids.traceId, ids.spanId)
         }
         // A decision's submission always answers an outcome.
@@ -331,7 +331,7 @@ public final class Engine: Service, Sendable {
         guard traces.isEnabled && start else { return try await send { .submitPlan(plan, start: start, $0) } }
         var plan = plan
         let key = "plan-" + plan.planId
-        if let ids = traces.startWorkflow(key: key, traceId: plan.traceId, spanId: plan.spanId).ids {
+        if let ids = traces.startWorkflow(key: key, traceId: plan.traceId, spanId: plan.spanId) {
             (plan.traceId, plan.spanId) = (ids.traceId, ids.spanId)
         }
         return try await traced(key: key) { [plan] in try await send { .submitPlan(plan, start: start, $0) } }

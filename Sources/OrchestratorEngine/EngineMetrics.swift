@@ -8,6 +8,7 @@ struct EngineMetrics: Sendable {
     private let readyTickets = Gauge(label: "orchestrator_tickets_ready")
     private let activeLeases = Gauge(label: "orchestrator_leases_active")
     private let active = Gauge(label: "orchestration_workflows_active")
+    private let owned = Gauge(label: "orchestrator_workflows_owned")
     private let commitDuration = Timer(label: "orchestrator_engine_commit_duration_seconds")
     private let commitErrors = Counter(label: "orchestrator_store_errors_total", dimensions: [("operation", "commit")])
     private let generation = Timer(label: "orchestration_ticket_generation_duration_seconds")
@@ -27,7 +28,7 @@ struct EngineMetrics: Sendable {
 
     /// Workflows this replica owns (shared store).
     func setOwned(_ count: Int) {
-        Gauge(label: "orchestrator_workflows_owned").record(count)
+        owned.record(count)
     }
 
     /// One heartbeat of this replica: `renewed`, `expired`, `replaced` or `error`.
@@ -43,7 +44,7 @@ struct EngineMetrics: Sendable {
 
     /// A group commit finished (or failed) after `duration`.
     func committed(in duration: Duration, failed: Bool) {
-        commitDuration.recordNanoseconds(Self.nanoseconds(duration))
+        commitDuration.recordNanoseconds(duration.wholeNanoseconds)
         if failed { commitErrors.increment() }
     }
 
@@ -52,10 +53,6 @@ struct EngineMetrics: Sendable {
         generation.recordNanoseconds(Int64(clamping: nanoseconds))
     }
 
-    static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
     /// Workflows this replica claimed from the shared store (orphans, or on demand).
     func claimed(_ count: Int) {
         guard count > 0 else { return }

@@ -33,9 +33,10 @@ final class WorkflowTraces: Sendable {
 
     // MARK: Workflow
 
-    /// Starts the workflow span of a submission and returns it with the W3C ids to write into
-    /// the decision or plan. `traceId`/`spanId` are the submission's own: continued when valid.
-    func startWorkflow(key: String, traceId: String?, spanId: String?) -> (span: any Span, ids: TraceIds?) {
+    /// Starts the workflow span of a submission (kept under `key` until ``settleWorkflow``) and
+    /// returns its W3C ids, to write into the decision or plan. `traceId`/`spanId` are the
+    /// submission's own: continued when valid.
+    func startWorkflow(key: String, traceId: String?, spanId: String?) -> TraceIds? {
         let continued = TraceIds(traceId: traceId, spanId: spanId)
         let parent = continued.map { $0.context() } ?? .current ?? .topLevel
         let span = startSpan("workflow", context: parent, ofKind: .internal)
@@ -46,7 +47,7 @@ final class WorkflowTraces: Sendable {
             if let spanId { span.attributes["orchestrator.decision_span_id"] = spanId }
         }
         open.withLock { $0.pending[key] = span }
-        return (span, TraceIds(of: span.context))
+        return TraceIds(of: span.context)
     }
 
     /// The submission was answered: the span becomes the workflow's (created), or ends (a
@@ -65,11 +66,6 @@ final class WorkflowTraces: Sendable {
             if let workflowId { span.attributes["orchestrator.workflow_id"] = workflowId }
             span.end()
         }
-    }
-
-    /// The pending workflow span of a submission key (decision id), while it is being accepted.
-    func pendingWorkflow(key: String) -> (any Span)? {
-        open.withLock { $0.pending[key] }
     }
 
     /// Sets the ids attributes on the workflow's span and the C1/C2 spans under it.

@@ -197,22 +197,35 @@ def test_malformed_messages_become_dead_letters_and_consumption_goes_on(stack, f
     # finished) becomes a dead letter with the reason, and the ticket is untouched.
     ticket = peer.received["execution.tickets"][0]["value"]
     peer.publish_result(ticket, "COMPLETED")
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        state = api.get(f"/api/v1/tickets/{ticket['ticket_id']}").json()
-        if state.get("status") == "COMPLETED":
-            break
-        time.sleep(0.3)
+    state = wait_ticket_status(api, ticket["ticket_id"], "COMPLETED")
     assert state.get("status") == "COMPLETED", state
     peer.publish_result(ticket, "FAILED")
-    deadline = time.monotonic() + 30
-    refused = []
-    while time.monotonic() < deadline and not refused:
-        letters = api.get("/api/v1/dead-letters", params={"topic": "execution.results"}).json()["dead_letters"]
-        refused = [l for l in letters if l["key"] == ticket["ticket_id"]]
-        time.sleep(0.3)
+    refused = wait_result_dead_letters(api, ticket["ticket_id"], 1, timeout=30)
     assert refused and "refused" in refused[0]["reason"] and ticket["ticket_id"] in refused[0]["reason"], refused
     assert api.get(f"/api/v1/tickets/{ticket['ticket_id']}").json()["status"] == "COMPLETED"
+
+
+def wait_ticket_status(api, ticket_id: str, status: str, timeout: float = 30) -> dict:
+    """Polls the ticket until it has `status` or `timeout` passed; returns its last state."""
+    deadline = time.monotonic() + timeout
+    state: dict = {}
+    while time.monotonic() < deadline:
+        state = api.get(f"/api/v1/tickets/{ticket_id}").json()
+        if state.get("status") == status:
+            break
+        time.sleep(0.3)
+    return state
+
+
+def wait_result_dead_letters(api, ticket_id: str, count: int, timeout: float) -> list[dict]:
+    """Polls the dead letters of `execution.results` until `count` are keyed by the ticket."""
+    deadline = time.monotonic() + timeout
+    refused: list[dict] = []
+    while time.monotonic() < deadline and len(refused) < count:
+        letters = api.get("/api/v1/dead-letters", params={"topic": "execution.results"}).json()["dead_letters"]
+        refused = [l for l in letters if l["key"] == ticket_id]
+        time.sleep(0.3)
+    return refused
 
 
 @pytest.mark.parametrize("fmt", ["json", "avro"])
@@ -234,12 +247,7 @@ def test_with_the_lease_secret_required_a_forged_result_is_a_dead_letter(stack, 
 
     peer.publish_result(ticket, "COMPLETED")  # no secret
     peer.publish_result(ticket, "COMPLETED", headers={"lease-secret": "0" * 32})  # forged
-    deadline = time.monotonic() + 60
-    refused = []
-    while time.monotonic() < deadline and len(refused) < 2:
-        letters = api.get("/api/v1/dead-letters", params={"topic": "execution.results"}).json()["dead_letters"]
-        refused = [l for l in letters if l["key"] == ticket["ticket_id"]]
-        time.sleep(0.3)
+    refused = wait_result_dead_letters(api, ticket["ticket_id"], 2, timeout=60)
     reasons = sorted(l["reason"] for l in refused)
     assert len(reasons) == 2, reasons
     assert any("carries no lease secret" in r for r in reasons) and any("not the one of its current" in r
@@ -247,11 +255,5 @@ def test_with_the_lease_secret_required_a_forged_result_is_a_dead_letter(stack, 
     assert api.get(f"/api/v1/tickets/{ticket['ticket_id']}").json()["status"] != "COMPLETED"
 
     peer.publish_result(ticket, "COMPLETED", headers={"lease-secret": secret})
-    deadline = time.monotonic() + 30
-    state = {}
-    while time.monotonic() < deadline:
-        state = api.get(f"/api/v1/tickets/{ticket['ticket_id']}").json()
-        if state.get("status") == "COMPLETED":
-            break
-        time.sleep(0.3)
+    state = wait_ticket_status(api, ticket["ticket_id"], "COMPLETED")
     assert state.get("status") == "COMPLETED", state

@@ -109,7 +109,14 @@ public struct PreparationTimings: Sendable, Equatable {
     }
 
     static func nanos(since start: ContinuousClock.Instant) -> UInt64 {
-        let (seconds, attoseconds) = (ContinuousClock.now - start).components
-        return UInt64(max(0, seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
+        UInt64(max(0, (ContinuousClock.now - start).wholeNanoseconds))
+    }
+}
+
+extension Duration {
+    /// The duration in whole nanoseconds (for swift-metrics timers and span timings).
+    public var wholeNanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

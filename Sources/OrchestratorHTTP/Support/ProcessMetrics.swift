@@ -8,6 +8,14 @@ import Synchronization
 ///
 /// Ours: swift-prometheus has no process collector, and these are a few reads of `/proc`.
 enum ProcessMetrics {
+    /// The process's start time (seconds since the epoch): read once, it does not change.
+    private static let startTime: Double? = {
+        guard let stat = stat(), stat.count > 19, let ticks = Double(stat[19]), let bootTime = bootTime() else {
+            return nil
+        }
+        return bootTime + ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }()
+
     /// CPU seconds already added to each registry's counter.
     private static let reportedCPU = Mutex<[ObjectIdentifier: Double]>([:])
 
@@ -27,11 +35,11 @@ enum ProcessMetrics {
                 .set(Double(stat[20]) ?? 0)
             registry.makeGauge(descriptor: name("process_resident_memory", "bytes", "Resident memory size"))
                 .set((Double(stat[21]) ?? 0) * Double(sysconf(Int32(_SC_PAGESIZE))))
-            if let ticks = Double(stat[19]), let bootTime = bootTime() {
+            if let startTime {
                 registry.makeGauge(
                     descriptor: name("process_start_time", "seconds", "Start time of the process since the epoch")
                 )
-                .set(bootTime + ticks / ticksPerSecond)
+                .set(startTime)
             }
         }
         if let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {

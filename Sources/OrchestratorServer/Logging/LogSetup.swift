@@ -5,7 +5,7 @@ import Synchronization
 import Tracing
 
 /// How the process writes its log lines (standard error).
-public enum LogFormat: String, Sendable, CaseIterable {
+public enum LogFormat: String, Sendable {
     /// One JSON object per line (``JSONLogHandler``).
     case json
     /// swift-log's plain stream format.
@@ -72,11 +72,6 @@ public enum LogSetup {
 
     /// The current format (``configure(format:level:)``), `text` before any.
     public static var format: LogFormat { state.withLock { $0.format } }
-
-    /// A logger at the configured level.
-    public static func logger(_ label: String) -> Logger {
-        Logger(label: label)
-    }
 
     /// Writes an error or notice line outside any logger (start-up errors, CLI warnings): a JSON
     /// object in `json` mode, the plain text otherwise.
