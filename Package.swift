@@ -49,7 +49,7 @@ let package = Package(
             name: "orchestrator-dynamic",
             dependencies: [
                 "OrchestratorCore", "OrchestratorServer", "OrchestratorEngine", "OrchestratorStore", "SQLiteStore",
-                "PostgresStore", "OrchestratorWorker",
+                "PostgresStore", "OrchestratorWorker", "Kafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

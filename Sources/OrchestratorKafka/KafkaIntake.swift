@@ -59,6 +59,14 @@ public final class KafkaIntake: Service {
     func consume(_ consumer: KafkaConsumer) async {
         var errors = 0
         var lagReported = ContinuousClock.now - .seconds(60)
+        // The error counter exists from the start (at 0 for the most common error of each
+        // operation), so that rate() over it works before the first error.
+        for operation in ["consume", "commit"] {
+            Counter(
+                label: "orchestration_kafka_errors_total",
+                dimensions: [("operation", operation), ("error_type", "_TRANSPORT")]
+            ).increment(by: 0)
+        }
         while !isStopping {
             if ContinuousClock.now - lagReported >= .seconds(5) {
                 lagReported = ContinuousClock.now

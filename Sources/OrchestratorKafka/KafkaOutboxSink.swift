@@ -52,6 +52,11 @@ public final class KafkaOutboxSink: OutboxSink, Service {
         self.logger = logger
         self.makeProducer = makeProducer
         current = Mutex(try makeProducer())
+        // At 0 from the start for the usual delivery error, so that rate() works before the first.
+        Counter(
+            label: "orchestration_kafka_errors_total",
+            dimensions: [("operation", "produce"), ("error_type", "_MSG_TIMED_OUT")]
+        ).increment(by: 0)
     }
 
     /// The producer in use.

@@ -22,6 +22,29 @@ public enum MetricCatalog {
     ]
 
     /// Registers every series with its known label values, and `orchestrator_build_info`.
+    /// Every metric name of the hive-mind's contract (../shared/docs/CONTRACTS.md, "Metrics"):
+    /// what `doctor` looks for on `/metrics`.
+    public static let contractNames = [
+        "orchestration_workflows_started_total", "orchestration_workflows_completed_total",
+        "orchestration_workflow_duration_seconds", "orchestration_workflows_active",
+        "orchestration_tickets_generated_total", "orchestration_tickets_published_total",
+        "orchestration_tickets_completed_total", "orchestration_ticket_generation_duration_seconds",
+        "orchestration_sla_violations_total", "orchestration_sla_remaining_seconds",
+        "orchestration_deadline_approaching_total", "orchestration_retries_total",
+        "orchestration_compensations_triggered_total", "orchestration_kafka_messages_consumed_total",
+        "orchestration_kafka_messages_produced_total", "orchestration_kafka_consumer_lag",
+        "orchestration_kafka_errors_total", "orchestration_plan_validations_total",
+        "orchestration_dag_cycles_detected_total", "orchestration_resource_allocations_total",
+        "orchestration_results_consolidated_total", "orchestration_self_healing_triggered_total",
+        "orchestration_telemetry_published_total", "orchestration_telemetry_buffered_total",
+    ]
+
+    /// The contract names exported only by a server with Kafka (its consumer and sink register
+    /// them at start).
+    public static let kafkaOnlyNames: Set<String> = [
+        "orchestration_kafka_consumer_lag", "orchestration_kafka_errors_total",
+    ]
+
     public static func registerAll(version: String, replica: String, store: String) {
         Gauge(
             label: "orchestrator_build_info",

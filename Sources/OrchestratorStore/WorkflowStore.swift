@@ -123,6 +123,11 @@ public protocol WorkflowStore: Sendable {
     /// A cheap round trip to the database (readiness).
     func ping() async throws
 
+    /// The newest schema migration recorded in the database, and the newest this build knows
+    /// (`orchestrator-dynamic doctor` reports whether they agree: a newer build may have migrated
+    /// the database under an older replica).
+    func schemaVersions() async throws -> SchemaVersions
+
     /// A small durable write, to learn whether the store takes writes again after one failed (a
     /// full disk, a read-only file system). The default is ``ping()``.
     func probeWrite() async throws
@@ -149,5 +154,18 @@ extension WorkflowStore {
         try await deliver(batch)
         try await acknowledgeOutbox(through: last.sequence)
         return batch.count
+    }
+}
+
+/// The newest schema version recorded in a database and the newest one this build knows.
+public struct SchemaVersions: Sendable, Equatable {
+    /// The highest version in `schema_migrations` (0 when none is recorded).
+    public var database: Int
+    /// The highest version among this build's migrations.
+    public var build: Int
+
+    public init(database: Int, build: Int) {
+        self.database = database
+        self.build = build
     }
 }

@@ -41,7 +41,7 @@ public struct ClientError: Error, Sendable, CustomStringConvertible {
     }
 
     /// The error for a non-2xx response: the server's `{"error":{"code","message"}}` when present.
-    static func response(status: Int, body bytes: [UInt8]) -> ClientError {
+    public static func response(status: Int, body bytes: [UInt8]) -> ClientError {
         let json = JSONBody.decode(bytes)
         if case .object(let object)? = json, case .object(let error)? = object["error"] {
             let code = error["code"].flatMap(\.scalarText) ?? "http_\(status)"

@@ -95,14 +95,38 @@ public final class OrchestratorClient: Sendable {
 
     // MARK: - Transport
 
-    /// A response with a 2xx status.
-    struct Response: Sendable {
-        var status: Int
-        var body: [UInt8]
+    /// An HTTP answer: its status and body.
+    public struct Response: Sendable {
+        public var status: Int
+        public var body: [UInt8]
     }
 
     /// Sends one request; non-2xx answers throw ``ClientError``.
     func send(
+        _ method: String,
+        _ path: String,
+        query: [(String, String)] = [],
+        body: [UInt8]? = nil,
+        extraTimeoutMs: Int64 = 0,
+        traceparent: String? = nil
+    ) async throws -> Response {
+        let response = try await exchange(
+            method,
+            path,
+            query: query,
+            body: body,
+            extraTimeoutMs: extraTimeoutMs,
+            traceparent: traceparent
+        )
+        guard (200...299).contains(response.status) else {
+            throw ClientError.response(status: response.status, body: response.body)
+        }
+        return response
+    }
+
+    /// Sends one request and returns whatever status came back (`doctor` reads `/ready`'s 503
+    /// body and `/metrics` text); throws ``ClientError`` only when no answer came.
+    public func exchange(
         _ method: String,
         _ path: String,
         query: [(String, String)] = [],
@@ -125,26 +149,22 @@ public final class OrchestratorClient: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(body)
         }
-        let status: Int
-        let bytes: [UInt8]
         do {
             let response = try await http.client().execute(
                 request,
                 timeout: .milliseconds(requestTimeoutMs + extraTimeoutMs)
             )
-            status = Int(response.status.code)
-            bytes = Array(try await response.body.collect(upTo: 64 << 20).readableBytesView)
+            let bytes = Array(try await response.body.collect(upTo: 64 << 20).readableBytesView)
+            return Response(status: Int(response.status.code), body: bytes)
         } catch let error as ClientError {
             throw error
         } catch {
             throw ClientError(code: "transport", message: "\(method) \(url): \(error)", underlying: error)
         }
-        guard (200...299).contains(status) else { throw ClientError.response(status: status, body: bytes) }
-        return Response(status: status, body: bytes)
     }
 
     /// A path segment with everything but unreserved characters percent-encoded.
-    static func segment(_ text: String) -> String {
+    public static func segment(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text
     }
 

@@ -115,6 +115,15 @@ public final class PostgresWorkflowStore: WorkflowStore, Service {
         _ = try await rows("SELECT 1", doing: "ping")
     }
 
+    public func schemaVersions() async throws -> SchemaVersions {
+        let found = try await rows(
+            "SELECT COALESCE(MAX(version), 0)::BIGINT FROM schema_migrations",
+            doing: "reading the schema version"
+        )
+        let newest = try found.first?.decode(Int64.self) ?? 0
+        return SchemaVersions(database: Int(newest), build: PostgresSchema.migrations.last?.version ?? 0)
+    }
+
     /// Opens one connection of its own (not from the pool): the way to tell at start-up whether the
     /// server is reachable, with the reason when it is not. Close it when done.
     public static func connect(

@@ -57,6 +57,11 @@ public actor SQLiteWorkflowStore: WorkflowStore {
         _ = try connection.scalarInt64("SELECT 1")
     }
 
+    public func schemaVersions() throws -> SchemaVersions {
+        let newest = try connection.scalarInt64("SELECT MAX(version) FROM schema_migrations") ?? 0
+        return SchemaVersions(database: Int(newest), build: SQLiteSchema.migrations.last?.version ?? 0)
+    }
+
     /// Rewrites the one row of `write_probe` in a transaction of its own.
     public func probeWrite() throws {
         try connection.transaction(.immediate) {

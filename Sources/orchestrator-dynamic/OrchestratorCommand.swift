@@ -9,7 +9,7 @@ struct OrchestratorCommand: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, ServeCommand.self, ValidateCommand.self, SubmitCommand.self, StatusCommand.self,
             WorkerCommand.self, ReplayCommand.self, MigrateCommand.self, BenchCommand.self, SchemaCommand.self,
-            AvroCommand.self,
+            AvroCommand.self, DoctorCommand.self,
         ]
     )
 }

@@ -1,24 +1,24 @@
 import CoreMetrics
+import Foundation
 import Prometheus
 import Testing
 
 @testable import OrchestratorServer
 
 @Suite struct MetricCatalogTests {
-    /// Every metric name of the hive-mind's contract (../shared/docs/CONTRACTS.md, "Metrics").
-    static let contract = [
-        "orchestration_workflows_started_total", "orchestration_workflows_completed_total",
-        "orchestration_workflow_duration_seconds", "orchestration_workflows_active",
-        "orchestration_tickets_generated_total", "orchestration_tickets_published_total",
-        "orchestration_tickets_completed_total", "orchestration_ticket_generation_duration_seconds",
-        "orchestration_sla_violations_total", "orchestration_sla_remaining_seconds",
-        "orchestration_deadline_approaching_total", "orchestration_retries_total",
-        "orchestration_compensations_triggered_total", "orchestration_kafka_messages_consumed_total",
-        "orchestration_kafka_messages_produced_total", "orchestration_plan_validations_total",
-        "orchestration_dag_cycles_detected_total", "orchestration_resource_allocations_total",
-        "orchestration_results_consolidated_total", "orchestration_self_healing_triggered_total",
-        "orchestration_telemetry_published_total", "orchestration_telemetry_buffered_total",
-    ]
+    /// The contract names without those only a server with Kafka exports.
+    static let contract = MetricCatalog.contractNames.filter { !MetricCatalog.kafkaOnlyNames.contains($0) }
+
+    /// `doctor` looks for exactly the names of ../shared/docs/CONTRACTS.md.
+    @Test func theContractListIsTheContractDocuments() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../../shared/docs/CONTRACTS.md").standardized
+        let text = try String(contentsOf: url, encoding: .utf8)
+        let documented = Set(
+            text.matches(of: /orchestration_[a-z_]+/).map { String($0.output) }
+        )
+        #expect(Set(MetricCatalog.contractNames) == documented)
+    }
 
     @Test func everySeriesExistsFromStartUpWithItsLabels() {
         let registry = PrometheusCollectorRegistry()

@@ -166,6 +166,16 @@ import Testing
             try await store.ping()
         }
     }
+
+    /// A migrated store reports the newest version it recorded, equal to the newest its build knows.
+    @Test(arguments: StoreContract.all)
+    func aMigratedStoreReportsItsSchemaAsCurrent(contract: StoreContract) async throws {
+        try await contract.withStore { store, _ in
+            let versions = try await store.schemaVersions()
+            #expect(versions.build >= 4)
+            #expect(versions.database == versions.build)
+        }
+    }
 }
 
 /// An incident of the given kind.
@@ -200,4 +210,5 @@ private func commitMixedWorkflows(_ store: any WorkflowStore) async throws -> [S
     try await store.commit([dCommit, aCommit])
     try await store.commit([cCommit, bCommit])
     return ["wf-a": a, "wf-b": b, "wf-c": c, "wf-d": d]
+
 }

@@ -69,6 +69,7 @@ final class FaultyStore: WorkflowStore {
     func workflowCounts() async throws -> [WorkflowStatus: Int] { try await inner.workflowCounts() }
     func recentDurations(limit: Int) async throws -> [Int64] { try await inner.recentDurations(limit: limit) }
     func ping() async throws { try await inner.ping() }
+    func schemaVersions() async throws -> SchemaVersions { try await inner.schemaVersions() }
     func sharedSecret(_ name: String, proposed: [UInt8]) async throws -> [UInt8] {
         try await inner.sharedSecret(name, proposed: proposed)
     }

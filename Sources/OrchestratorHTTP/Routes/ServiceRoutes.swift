@@ -37,8 +37,17 @@ struct ServiceRoutes<Context: RequestContext> {
     struct Readiness: Encodable {
         var status: String
         var checks: [String: String]
+        /// The newest schema migration in the database and the newest this build knows; absent when
+        /// the database does not answer. Informational: a replica on a schema a newer build migrated
+        /// stays ready (migrations are additive), and `doctor` reports the difference.
+        var schema: Schema?
         /// Present when not ready, so that every 5xx carries the error envelope too.
         var error: APIError?
+    }
+
+    struct Schema: Encodable {
+        var database: Int
+        var build: Int
     }
 
     /// Ready when the database answers a ping, the engine has loaded its state and every pluggable
@@ -46,9 +55,13 @@ struct ServiceRoutes<Context: RequestContext> {
     func readiness() async throws -> Response {
         var states: [String: String] = [:]
         var problems: [String] = []
+        var schema: Schema?
         do {
             try await engine.store.ping()
             states["database"] = "ok"
+            if let versions = try? await engine.store.schemaVersions() {
+                schema = Schema(database: versions.database, build: versions.build)
+            }
         } catch {
             states["database"] = "error: \(error)"
             problems.append("the database does not answer (\(error))")
@@ -80,11 +93,11 @@ struct ServiceRoutes<Context: RequestContext> {
                 message: problems.joined(separator: "; ")
             )
             return try JSONResponse.make(
-                Readiness(status: "not_ready", checks: states, error: error),
+                Readiness(status: "not_ready", checks: states, schema: schema, error: error),
                 status: .serviceUnavailable
             )
         }
-        return try JSONResponse.make(Readiness(status: "ready", checks: states, error: nil))
+        return try JSONResponse.make(Readiness(status: "ready", checks: states, schema: schema, error: nil))
     }
 
     func prometheusText() throws -> Response {
