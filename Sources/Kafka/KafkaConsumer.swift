@@ -49,8 +49,11 @@ public final class KafkaConsumer: Sendable {
     }
 
     /// How far behind the consumer is, per assigned partition: the high watermark minus the
-    /// consumer's position (the next offset it reads). From librdkafka's cached watermarks, so no
-    /// broker round trip; partitions without a position or watermark yet are left out.
+    /// consumer's position (the next offset it reads). A partition it has not read from yet (an
+    /// idle one, or one just assigned) counts from its committed offset, else from the low
+    /// watermark (where `auto.offset.reset=earliest` starts). Watermarks come from librdkafka's
+    /// cache; only the committed offsets of unread partitions take a broker round trip (at most
+    /// 500 ms). Partitions whose watermarks are not known yet are left out.
     public func lag() async -> [PartitionLag] {
         let handle = handle
         return
@@ -60,24 +63,41 @@ public final class KafkaConsumer: Sendable {
                     return []
                 }
                 defer { rd_kafka_topic_partition_list_destroy(assigned) }
-                guard rd_kafka_position(handle.pointer, assigned) == RD_KAFKA_RESP_ERR_NO_ERROR else { return [] }
+                guard assigned.pointee.cnt > 0,
+                    rd_kafka_position(handle.pointer, assigned) == RD_KAFKA_RESP_ERR_NO_ERROR
+                else { return [] }
+                // Unread partitions: where the group's committed offset says reading resumes.
+                var committed: [String: Int64] = [:]
+                let unread = rd_kafka_topic_partition_list_new(0)
+                defer { rd_kafka_topic_partition_list_destroy(unread) }
+                for i in 0..<Int(assigned.pointee.cnt) where assigned.pointee.elems[i].offset < 0 {
+                    let entry = assigned.pointee.elems[i]
+                    if let topic = entry.topic { rd_kafka_topic_partition_list_add(unread, topic, entry.partition) }
+                }
+                if let unread, unread.pointee.cnt > 0,
+                    rd_kafka_committed(handle.pointer, unread, 500) == RD_KAFKA_RESP_ERR_NO_ERROR
+                {
+                    for i in 0..<Int(unread.pointee.cnt) {
+                        let entry = unread.pointee.elems[i]
+                        if let topic = entry.topic, entry.offset >= 0 {
+                            committed["\(String(cString: topic))/\(entry.partition)"] = entry.offset
+                        }
+                    }
+                }
                 var lags: [PartitionLag] = []
                 for i in 0..<Int(assigned.pointee.cnt) {
                     let entry = assigned.pointee.elems[i]
-                    guard let topic = entry.topic, entry.offset >= 0 else { continue }
+                    guard let topic = entry.topic else { continue }
                     var low: Int64 = -1
                     var high: Int64 = -1
                     guard
                         rd_kafka_get_watermark_offsets(handle.pointer, topic, entry.partition, &low, &high)
                             == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0
                     else { continue }
-                    lags.append(
-                        PartitionLag(
-                            topic: String(cString: topic),
-                            partition: entry.partition,
-                            lag: max(0, high - entry.offset)
-                        )
-                    )
+                    let name = String(cString: topic)
+                    let next =
+                        entry.offset >= 0 ? entry.offset : committed["\(name)/\(entry.partition)"] ?? max(0, low)
+                    lags.append(PartitionLag(topic: name, partition: entry.partition, lag: max(0, high - next)))
                 }
                 return lags
             }) ?? []

@@ -59,6 +59,7 @@ public final class KafkaIntake: Service {
     func consume(_ consumer: KafkaConsumer) async {
         var errors = 0
         var lagReported = ContinuousClock.now - .seconds(60)
+        var lagKnown = false
         // The error counter exists from the start (at 0 for the most common error of each
         // operation), so that rate() over it works before the first error.
         for operation in ["consume", "commit"] {
@@ -68,9 +69,13 @@ public final class KafkaIntake: Service {
             ).increment(by: 0)
         }
         while !isStopping {
-            if ContinuousClock.now - lagReported >= .seconds(5) {
+            // Every 5 s; every second until the first partitions are assigned, so that a new
+            // replica shows its lag soon after the group gave it partitions.
+            if ContinuousClock.now - lagReported >= (lagKnown ? .seconds(5) : .seconds(1)) {
                 lagReported = ContinuousClock.now
-                for partition in await consumer.lag() {
+                let lags = await consumer.lag()
+                if !lags.isEmpty { lagKnown = true }
+                for partition in lags {
                     Gauge(
                         label: "orchestration_kafka_consumer_lag",
                         dimensions: [("topic", partition.topic), ("partition", String(partition.partition))]

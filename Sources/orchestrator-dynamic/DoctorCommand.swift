@@ -219,12 +219,24 @@ private struct Doctor {
             let parts = line.split(separator: " ")
             if parts.count >= 3 { names.insert(parts[2]) }
         }
-        let required = MetricCatalog.contractNames.filter { kafka || !MetricCatalog.kafkaOnlyNames.contains($0) }
+        // The consumer lag exists once the group gave this replica a partition: a replica with
+        // none (more replicas than partitions, or one that just joined) has no lag to show.
+        let lag = "orchestration_kafka_consumer_lag"
+        let required = MetricCatalog.contractNames.filter {
+            $0 != lag && (kafka || !MetricCatalog.kafkaOnlyNames.contains($0))
+        }
         let missing = required.filter { !names.contains(Substring($0)) }
         guard missing.isEmpty else {
             return (false, "\(missing.count) contract names missing from /metrics: \(missing.joined(separator: ", "))")
         }
-        let note = kafka ? "" : " (Kafka names not expected: no Kafka sink)"
+        var note = ""
+        if !kafka {
+            note = " (Kafka names not expected: no Kafka sink)"
+        } else if names.contains(Substring(lag)) {
+            note = " (\(lag) included)"
+        } else {
+            note = " (\(lag) absent: no partition is assigned to this replica's consumer)"
+        }
         return (true, "all \(required.count) contract names exported, \(names.count) series families\(note)")
     }
 

@@ -49,6 +49,41 @@ import Testing
         await consumer.close()
     }
 
+    /// A partition assigned but never read from (here: an empty one) shows its lag too, counted
+    /// from where reading would start, so every replica with partitions exports the gauge.
+    @Test func anAssignedPartitionNotReadYetShowsItsLag() async throws {
+        let cluster = try KafkaMockCluster()
+        let topic = uniqueTopic("lag-unread")
+        try cluster.createTopic(topic, partitions: 2)
+        let producer = try KafkaProducer(configuration: mockConfiguration(cluster))
+        // One key: every message goes to the same partition, the other stays empty.
+        _ = await producer.send(
+            (0..<10).map { KafkaOutgoingMessage(topic: topic, key: text("k"), value: text("m\($0)")) }
+        )
+        await producer.close(flushTimeout: .seconds(5))
+        let consumer = try KafkaConsumer(
+            configuration: mockConfiguration(cluster),
+            groupId: uniqueTopic("group"),
+            topics: [topic]
+        )
+        let (read, errors) = await consume(consumer, count: 3)
+        try #require(read.count == 3, "errors: \(errors)")
+        let full = read[0].partition
+        var lags: [PartitionLag] = []
+        for _ in 0..<50 {
+            lags = await consumer.lag().sorted { $0.partition < $1.partition }
+            if lags.count == 2 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(
+            lags == [
+                PartitionLag(topic: topic, partition: 0, lag: full == 0 ? 7 : 0),
+                PartitionLag(topic: topic, partition: 1, lag: full == 1 ? 7 : 0),
+            ]
+        )
+        await consumer.close()
+    }
+
     @Test func keysAndHeadersRoundTrip() async throws {
         let cluster = try KafkaMockCluster()
         let topic = uniqueTopic("headers")
