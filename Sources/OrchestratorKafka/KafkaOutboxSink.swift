@@ -7,6 +7,7 @@ import OrchestratorEngine
 import OrchestratorStore
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// Publishes outbox messages on Kafka with the idempotent producer (`acks=all`): tickets keyed by
 /// `plan_id`, incidents by `incident_id`, telemetry by `workflow_id`. ``deliver(_:)`` returns only
@@ -77,6 +78,8 @@ public final class KafkaOutboxSink: OutboxSink, Service {
         }
         let outgoing = try messages.map { try encode($0, leaseKey: key) }
         let producer = producer
+        let span = Self.sendSpan(outgoing)
+        defer { span?.end() }
         let results = await producer.send(outgoing)
         var failures: [KafkaError] = []
         for result in results {
@@ -94,6 +97,7 @@ public final class KafkaOutboxSink: OutboxSink, Service {
             return
         }
         let reason = "\(failures.count) of \(messages.count) message(s) not delivered: \(first)"
+        span?.setStatus(SpanStatus(code: .error, message: reason))
         let wasFailing = lastFailure.withLock { failure in
             defer { failure = reason }
             return failure != nil
@@ -107,6 +111,36 @@ public final class KafkaOutboxSink: OutboxSink, Service {
         ).increment(by: failures.count)
         await replace(producer)
         throw KafkaSinkError(message: reason, underlying: first)
+    }
+
+    /// The span of one batch sent to the broker (a child of the relay's span), linked to the
+    /// workflows whose messages it carries (their `traceparent` headers, at most 32); `nil` when
+    /// tracing is off.
+    static func sendSpan(_ outgoing: [KafkaOutgoingMessage]) -> (any Span)? {
+        guard !(InstrumentationSystem.tracer is NoOpTracer) else { return nil }
+        let topics = Set(outgoing.map(\.topic)).sorted()
+        let span = startSpan(
+            topics.count == 1 ? "send \(topics[0])" : "send",
+            context: InstrumentationContext.current ?? .topLevel,
+            ofKind: .producer
+        )
+        guard span.isRecording else { return span }
+        var attributes: SpanAttributes = [:]
+        attributes["messaging.system"] = "kafka"
+        attributes["messaging.operation.type"] = "send"
+        attributes["messaging.batch.message_count"] = outgoing.count
+        attributes["messaging.destination.name"] = topics.joined(separator: ",")
+        span.attributes = attributes
+        var linked: Set<String> = []
+        for message in outgoing where linked.count < 32 {
+            guard let parent = message.headers.first(where: { $0.name == "traceparent" })?.text,
+                linked.insert(parent).inserted
+            else { continue }
+            var context = InstrumentationContext.topLevel
+            InstrumentationSystem.tracer.extract(["traceparent": parent], into: &context, using: HeaderMap())
+            span.addLink(SpanLink(context: context, attributes: [:]))
+        }
+        return span
     }
 
     /// Swaps in a new producer (unless another delivery already did) and closes `failed`.
