@@ -29,7 +29,7 @@
 #   STACK_PG_PORT             base+0   PostgreSQL
 #   STACK_KAFKA_PORT          base+1   Tansu (Kafka bootstrap 127.0.0.1:PORT)
 #   STACK_PROMETHEUS_PORT     base+2   Prometheus web UI and API
-#   STACK_R1_PORT, STACK_R1_METRICS_PORT   base+3, base+4   replica r1: API (the console is its root /)
+#   STACK_R1_PORT, STACK_R1_METRICS_PORT   base+3, base+4   replica r1: API
 #   STACK_R2_PORT, STACK_R2_METRICS_PORT   base+5, base+6   replica r2
 #
 # Other environment knobs:
@@ -544,11 +544,12 @@ print_summary() {
   r2=$(state R2_URL)
   cat <<EOF
 Local stack up ($STACK_DIR):
-  replica r1    API     $r1/api/v1   console $r1/   ready $r1/ready
+  replica r1    API     $r1/api/v1   OpenAPI $r1/openapi.yaml   ready $r1/ready
                 metrics http://127.0.0.1:$(state R1_METRICS_PORT)/metrics
-  replica r2    API     $r2/api/v1   console $r2/   ready $r2/ready
+  replica r2    API     $r2/api/v1   OpenAPI $r2/openapi.yaml   ready $r2/ready
                 metrics http://127.0.0.1:$(state R2_METRICS_PORT)/metrics
   Prometheus    $(state PROMETHEUS_URL)/  (alerts: $(state PROMETHEUS_URL)/alerts)
+  console       none yet: the web console is not in this build
   Kafka         $(state KAFKA_BOOTSTRAP)  (Tansu; decisions in on plans.consensus, JSON)
   PostgreSQL    $(state DATABASE_URL)
   workers       w1 -> r1, w2 -> r2
