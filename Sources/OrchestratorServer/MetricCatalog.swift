@@ -21,7 +21,6 @@ public enum MetricCatalog {
         "orchestrator_engine_commit_transitions": [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
     ]
 
-    /// Registers every series with its known label values, and `orchestrator_build_info`.
     /// Every metric name of the hive-mind's contract (../shared/docs/CONTRACTS.md, "Metrics"):
     /// what `doctor` looks for on `/metrics`.
     public static let contractNames = [
@@ -45,6 +44,7 @@ public enum MetricCatalog {
         "orchestration_kafka_consumer_lag", "orchestration_kafka_errors_total",
     ]
 
+    /// Registers every series with its known label values, and `orchestrator_build_info`.
     public static func registerAll(version: String, replica: String, store: String) {
         Gauge(
             label: "orchestrator_build_info",

@@ -95,8 +95,10 @@ import W3CTraceContext
         var attributes: SpanAttributes = [:]
         attributes["k"] = "v"
         let span = FinishedSpan(
-            traceID: Array(repeating: 0xAB, count: 16),
-            spanID: Array(repeating: 0xCD, count: 8),
+            traceID: TraceID(
+                bytes: (0xAB, 0xAB, 0xAB, 0xAB, 0xAB, 0xAB, 0xAB, 0xAB, 0xAB, 0xAB, 0xAB, 0xAB, 0xAB, 0xAB, 0xAB, 0xAB)
+            ),
+            spanID: SpanID(bytes: (0xCD, 0xCD, 0xCD, 0xCD, 0xCD, 0xCD, 0xCD, 0xCD)),
             parentSpanID: nil,
             parentIsRemote: false,
             traceState: "",

@@ -1,4 +1,5 @@
 import Tracing
+import W3CTraceContext
 
 /// The OTLP/HTTP protobuf body of a batch of spans (`ExportTraceServiceRequest` of
 /// opentelemetry-proto `collector/trace/v1`), written by hand: the few messages a trace export
@@ -140,10 +141,10 @@ struct ProtoWriter {
 
     /// `Span` (trace.proto).
     mutating func span(_ span: FinishedSpan) {
-        data(1, span.traceID)
-        data(2, span.spanID)
+        data(1, span.traceID.bytesArray)
+        data(2, span.spanID.bytesArray)
         string(3, span.traceState)
-        if let parent = span.parentSpanID { data(4, parent) }
+        if let parent = span.parentSpanID { data(4, parent.bytesArray) }
         string(5, span.name)
         uint(6, span.kind)
         fixed64(7, span.startNanos)
@@ -158,8 +159,8 @@ struct ProtoWriter {
         }
         for link in span.links {
             message(13) { l in
-                l.data(1, link.traceID)
-                l.data(2, link.spanID)
+                l.data(1, link.traceID.bytesArray)
+                l.data(2, link.spanID.bytesArray)
                 l.string(3, link.traceState)
                 l.attributes(4, link.attributes)
             }
@@ -175,11 +176,11 @@ struct ProtoWriter {
     }
 }
 
-/// An ended span, as exported.
+/// An ended span, as exported (ids turned into bytes only when encoded, off the spans' path).
 struct FinishedSpan: Sendable {
-    var traceID: [UInt8]
-    var spanID: [UInt8]
-    var parentSpanID: [UInt8]?
+    var traceID: TraceID
+    var spanID: SpanID
+    var parentSpanID: SpanID?
     var parentIsRemote: Bool
     var traceState: String
     var flags: UInt8
@@ -197,8 +198,8 @@ struct FinishedSpan: Sendable {
 }
 
 struct FinishedLink: Sendable {
-    var traceID: [UInt8]
-    var spanID: [UInt8]
+    var traceID: TraceID
+    var spanID: SpanID
     var traceState: String
     var attributes: SpanAttributes
 }

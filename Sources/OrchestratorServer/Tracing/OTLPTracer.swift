@@ -44,9 +44,10 @@ struct OTLPSampler: Sendable {
         case .ratio(let ratio):
             guard ratio < 1 else { return true }
             guard ratio > 0 else { return false }
-            let bytes = traceID.bytesArray  // the last 7 bytes are the trace's randomness
-            var value: UInt64 = 0
-            for index in 9..<16 { value = value << 8 | UInt64(bytes[index]) }
+            // The last 7 bytes of the id are the trace's randomness.
+            let value = withUnsafeBytes(of: traceID.bytes) { bytes in
+                bytes[9..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            }
             return Double(value) < ratio * Double(UInt64(1) << 56)
         }
     }
@@ -136,14 +137,13 @@ final class OTLPTracer: Tracer, Sendable {
     }
 
     private static func bytes8(_ v: UInt64) -> SpanID.Bytes {
-        let b = withUnsafeBytes(of: v.bigEndian) { Array($0) }
-        return (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7])
+        func byte(_ index: UInt64) -> UInt8 { UInt8(truncatingIfNeeded: v >> (56 - 8 * index)) }
+        return (byte(0), byte(1), byte(2), byte(3), byte(4), byte(5), byte(6), byte(7))
     }
 
     private static func bytes16(_ high: UInt64, _ low: UInt64) -> TraceID.Bytes {
-        let h = withUnsafeBytes(of: high.bigEndian) { Array($0) }
-        let l = withUnsafeBytes(of: low.bigEndian) { Array($0) }
-        return (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7])
+        let (h, l) = (bytes8(high), bytes8(low))
+        return (h.0, h.1, h.2, h.3, h.4, h.5, h.6, h.7, l.0, l.1, l.2, l.3, l.4, l.5, l.6, l.7)
     }
 }
 
@@ -222,8 +222,8 @@ final class OTLPSpan: Tracing.Span, Sendable {
     func addLink(_ link: SpanLink) {
         guard exporter != nil, let other = link.context[OTLPSpanIdentityKey.self] else { return }
         let finished = FinishedLink(
-            traceID: other.trace.traceID.bytesArray,
-            spanID: other.trace.spanID.bytesArray,
+            traceID: other.trace.traceID,
+            spanID: other.trace.spanID,
             traceState: other.trace.traceStateHeaderValue ?? "",
             attributes: link.attributes
         )
@@ -241,9 +241,9 @@ final class OTLPSpan: Tracing.Span, Sendable {
         let status = ended.status
         exporter.record(
             FinishedSpan(
-                traceID: identity.trace.traceID.bytesArray,
-                spanID: identity.trace.spanID.bytesArray,
-                parentSpanID: parent?.trace.spanID.bytesArray,
+                traceID: identity.trace.traceID,
+                spanID: identity.trace.spanID,
+                parentSpanID: parent?.trace.spanID,
                 parentIsRemote: parent?.isRemote ?? false,
                 traceState: identity.trace.traceStateHeaderValue ?? "",
                 flags: identity.trace.flags.contains(.sampled) ? 1 : 0,
